@@ -1,0 +1,70 @@
+/* Token lookup. last_used_at is written at most once a minute per token,
+ * so reads do not turn into writes. */
+#include "auth.h"
+#include "token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+DB_STMT(stmt_auth_token,
+	"WITH t AS ("
+	"  SELECT t.id, t.last_used_at, m.id AS member_id, m.role, m.entity"
+	"  FROM api_token t JOIN member m ON m.id = t.member_id"
+	"  WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
+	"), touch AS ("
+	"  UPDATE api_token SET last_used_at = now() FROM t"
+	"  WHERE api_token.id = t.id"
+	"    AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')"
+	") SELECT member_id, role, entity FROM t");
+
+enum role role_parse(const char *s)
+{
+	if (!strcmp(s, "cochair"))
+		return ROLE_COCHAIR;
+	if (!strcmp(s, "lead"))
+		return ROLE_LEAD;
+	if (!strcmp(s, "viewer"))
+		return ROLE_VIEWER;
+	return ROLE_NONE;
+}
+
+bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why)
+{
+	const char *h = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned char hash[SHA256_LEN];
+	char hex[3 + 2 * SHA256_LEN] = "\\x";
+	const char *param = hex;
+	enum db_rc rc;
+	PGresult *r;
+
+	*p = PROBLEM_UNAUTHORIZED;
+	if (!h) {
+		*why = "this resource needs a bearer token (Authorization: Bearer <token>)";
+		return false;
+	}
+	if (strncasecmp(h, "Bearer ", 7) || strlen(h + 7) != TOKEN_STRLEN - 1 ||
+	    strncmp(h + 7, TOKEN_PREFIX, strlen(TOKEN_PREFIX))) {
+		*why = "the Authorization header is not a valid bearer token";
+		return false;
+	}
+	token_hash(h + 7, hash);
+	sha256_hex(hash, hex + 2);
+	rc = db_query(request_db(rq), &stmt_auth_token, 1, &param, &r);
+	if (rc != DB_OK) {
+		*p = PROBLEM_UNAVAILABLE;
+		*why = "cannot check the token: the database is unavailable";
+		return false;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		*why = "the token is unknown or revoked";
+		return false;
+	}
+	who->member_id = atoll(PQgetvalue(r, 0, 0));
+	who->role = role_parse(PQgetvalue(r, 0, 1));
+	snprintf(who->entity, sizeof who->entity, "%s", PQgetvalue(r, 0, 2));
+	PQclear(r);
+	return true;
+}

@@ -1,0 +1,344 @@
+/* Request lifecycle: route, authenticate, check and collect the body,
+ * dispatch, reply; metrics and one log line when the request completes.
+ * Request state lives from the first callback to http_completed, which
+ * frees it in one place. */
+#include "http.h"
+#include "auth.h"
+#include "log.h"
+#include "metrics.h"
+#include "sha256.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *http_database_url;
+static int http_statement_timeout_ms;
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+static atomic_int in_flight;
+
+static void db_key_destroy(void *db)
+{
+	db_free(db);
+}
+
+static void db_key_create(void)
+{
+	pthread_key_create(&db_key, db_key_destroy);
+}
+
+void http_init(const char *database_url, int statement_timeout_ms)
+{
+	http_database_url = database_url;
+	http_statement_timeout_ms = statement_timeout_ms;
+	pthread_once(&db_key_once, db_key_create);
+}
+
+int http_in_flight(void)
+{
+	return atomic_load(&in_flight);
+}
+
+struct db *request_db(struct request *rq)
+{
+	struct db *db = pthread_getspecific(db_key);
+
+	if (!db) {
+		db = db_new(http_database_url, "workplan-api", http_statement_timeout_ms);
+		pthread_setspecific(db_key, db);
+	}
+	if (!rq->db_busy) {
+		rq->db_busy = true;
+		metrics_db_busy(1);
+	}
+	return db;
+}
+
+const char *request_arg(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_header(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* Does an If-None-Match list name this entity tag (or "*")? */
+static bool etag_matches(const char *header, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	for (const char *p = header; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (*p == '*' || (!strncmp(p, etag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	rq->status = status;
+	return ret;
+}
+
+int reply_full(struct request *rq, unsigned status, const char *content_type,
+	       const char *body, size_t len, const char *const *headers)
+{
+	struct MHD_Response *resp;
+	char etag[24] = "";
+
+	if (status == 200 && (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))) {
+		unsigned char d[SHA256_LEN];
+		char hex[2 * SHA256_LEN + 1];
+		const char *inm = request_header(rq, "If-None-Match");
+
+		sha256(body, len, d);
+		sha256_hex(d, hex);
+		snprintf(etag, sizeof etag, "\"%.20s\"", hex);
+		if (inm && etag_matches(inm, etag)) {
+			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+			MHD_add_response_header(resp, "ETag", etag);
+			return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
+		}
+	}
+	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	if (*etag)
+		MHD_add_response_header(resp, "ETag", etag);
+	for (; headers && headers[0]; headers += 2)
+		MHD_add_response_header(resp, headers[0], headers[1]);
+	return queue(rq, status, resp);
+}
+
+int reply_text(struct request *rq, unsigned status, const char *content_type,
+	       const char *body, size_t len)
+{
+	return reply_full(rq, status, content_type, body, len, NULL);
+}
+
+int reply_json(struct request *rq, unsigned status, const char *body, size_t len)
+{
+	return reply_full(rq, status, "application/json", body, len, NULL);
+}
+
+/* A problem reply with extra headers (name, value pairs, NULL-ended). */
+static int reply_problem_headers(struct request *rq, enum problem p, const char *detail,
+				 json_t *errors, const char *const *headers)
+{
+	size_t len;
+	char *body = problem_body(p, detail, errors, &len);
+	int ret = reply_full(rq, problem_info(p)->status, "application/problem+json", body, len,
+			     headers);
+
+	free(body);
+	return ret;
+}
+
+int reply_problem(struct request *rq, enum problem p, const char *detail, json_t *errors)
+{
+	static const char *const retry[] = { "Retry-After", "1", NULL };
+	static const char *const bearer[] = { "WWW-Authenticate", "Bearer", NULL };
+
+	if (p == PROBLEM_UNAVAILABLE)
+		return reply_problem_headers(rq, p, detail, errors, retry);
+	if (p == PROBLEM_UNAUTHORIZED)
+		return reply_problem_headers(rq, p, detail, errors, bearer);
+	return reply_problem_headers(rq, p, detail, errors, NULL);
+}
+
+int reply_db_failure(struct request *rq, enum db_rc rc)
+{
+	if (rc == DB_DOWN || rc == DB_RETRY)
+		return reply_problem(rq, PROBLEM_UNAVAILABLE,
+				     "the database is unavailable; try again shortly", NULL);
+	BUG("unexpected database failure on %s %s: %s", rq->method, rq->path,
+	    db_error(request_db(rq)));
+	return reply_problem(rq, PROBLEM_INTERNAL, "an internal error occurred", NULL);
+}
+
+static bool is_loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* "application/json" with optional parameters such as charset=utf-8. */
+static bool is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (!ct || strncasecmp(ct, "application/json", n))
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Everything decided from the request line and headers alone. Returns -1
+ * to go on reading the body, otherwise the result of a queued reply. */
+static int http_admit(struct request *rq)
+{
+	enum router_result rr;
+	const char *method = strcmp(rq->method, "HEAD") ? rq->method : "GET";
+	const struct route *route;
+	const char *cl, *te;
+
+	rr = router_match(api_routes, method, rq->path, &rq->match);
+	if (rr == ROUTER_NOT_FOUND)
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such resource", NULL);
+	if (rr == ROUTER_METHOD_NOT_ALLOWED) {
+		char detail[200];
+
+		snprintf(detail, sizeof detail, "%s is not allowed here; allowed: %s", rq->method,
+			 rq->match.allow);
+		return reply_problem_headers(rq, PROBLEM_METHOD_NOT_ALLOWED, detail, NULL,
+					     (const char *const[]){ "Allow", rq->match.allow, NULL });
+	}
+	route = rq->match.route;
+	rq->route_index = rq->match.index;
+	if ((route->flags & ROUTE_LOOPBACK) && !is_loopback(rq->conn))
+		return reply_problem(rq, PROBLEM_FORBIDDEN, "only served on the loopback interface",
+				     NULL);
+	if (!(route->flags & ROUTE_PUBLIC)) {
+		enum problem p;
+		const char *why;
+
+		if (!auth_caller(rq, &rq->who, &p, &why))
+			return reply_problem(rq, p, why, NULL);
+		if (rq->who.role < route->min_role)
+			return reply_problem(rq, PROBLEM_FORBIDDEN,
+					     "your role does not allow this", NULL);
+	}
+	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if ((cl && strcmp(cl, "0")) || te) {
+		if (!(route->flags & ROUTE_BODY))
+			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
+					     NULL);
+		if (cl && (strlen(cl) > 9 || atol(cl) > BODY_MAX))
+			return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
+					     "the body is larger than 64 KiB", NULL);
+		if (!is_json_type(request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+			return reply_problem(rq, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+					     "send the body as application/json", NULL);
+	}
+	return -1;
+}
+
+/* The body is complete: parse it and run the handler. */
+static int http_dispatch(struct request *rq)
+{
+	const struct route *route = rq->match.route;
+
+	if (rq->body_too_large)
+		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, "the body is larger than 64 KiB",
+				     NULL);
+	if (route->flags & ROUTE_BODY) {
+		json_error_t err;
+		char detail[300];
+
+		if (!rq->body.len)
+			return reply_problem(rq, PROBLEM_MALFORMED_JSON,
+					     "this request needs a JSON body", NULL);
+		rq->json = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &err);
+		if (!rq->json) {
+			snprintf(detail, sizeof detail, "the body is not valid JSON: %s (line %d, column %d)",
+				 err.text, err.line, err.column);
+			return reply_problem(rq, PROBLEM_MALFORMED_JSON, detail, NULL);
+		}
+	}
+	return route->handler(rq);
+}
+
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+			    const char *method, const char *version, const char *upload_data,
+			    size_t *upload_data_size, void **req_cls)
+{
+	struct request *rq = *req_cls;
+	int ret;
+
+	(void)cls;
+	(void)version;
+	if (!rq) {
+		rq = xcalloc(1, sizeof *rq);
+		rq->conn = conn;
+		rq->method = method;
+		rq->path = url;
+		rq->route_index = -1;
+		rq->start_us = now_us();
+		buf_init(&rq->body, BODY_MAX);
+		*req_cls = rq;
+		atomic_fetch_add(&in_flight, 1);
+		ret = http_admit(rq);
+		return ret < 0 ? MHD_YES : (enum MHD_Result)ret;
+	}
+	if (rq->status)
+		return MHD_YES; /* a reply is queued already; drop the rest */
+	if (*upload_data_size) {
+		if (!rq->body_too_large && !buf_add(&rq->body, upload_data, *upload_data_size)) {
+			rq->body_too_large = true;
+			buf_free(&rq->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return (enum MHD_Result)http_dispatch(rq);
+}
+
+void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *req_cls;
+	char path[256];
+	long long us;
+
+	(void)cls;
+	(void)conn;
+	if (!rq)
+		return;
+	us = now_us() - rq->start_us;
+	metrics_request(rq->route_index, rq->status, us);
+	/* the path is the caller's text: keep control characters out of the log */
+	snprintf(path, sizeof path, "%s", rq->path);
+	for (char *p = path; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			*p = '?';
+	log_info("%s %s %d %lldus%s", rq->method, path, rq->status, us,
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+	if (rq->db_busy)
+		metrics_db_busy(-1);
+	json_decref(rq->json);
+	buf_free(&rq->body);
+	free(rq);
+	*req_cls = NULL;
+	atomic_fetch_sub(&in_flight, 1);
+}

@@ -1,0 +1,69 @@
+/* The request lifecycle on top of libmicrohttpd, and the reply helpers
+ * every handler uses. A handler gets a struct request with its route,
+ * path parameters, caller and parsed body, and returns what a reply_*
+ * helper returned. */
+#ifndef WP_HTTP_H
+#define WP_HTTP_H
+
+#include "buf.h"
+#include "db.h"
+#include "problem.h"
+#include "router.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#define BODY_MAX (64 * 1024)
+
+struct caller {
+	long long member_id;     /* 0 when anonymous */
+	enum role role;
+	char entity[24];
+};
+
+struct request {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	struct route_match match;
+	int route_index;         /* into api_routes, or -1 */
+	struct caller who;
+	struct buf body;
+	bool body_too_large;
+	json_t *json;            /* the parsed body, for ROUTE_BODY routes */
+	int status;              /* of the queued response */
+	long long start_us;
+	bool db_busy;            /* holds the thread's connection */
+};
+
+/* The calling thread's database connection (opened lazily). */
+struct db *request_db(struct request *rq);
+/* A query-string argument, or NULL. */
+const char *request_arg(struct request *rq, const char *name);
+const char *request_header(struct request *rq, const char *name);
+
+/* Replies. Each queues the response and returns an enum MHD_Result.
+ * GET responses get a strong ETag and honour If-None-Match (304). */
+int reply_json(struct request *rq, unsigned status, const char *body, size_t len);
+/* The general form: headers are name, value pairs ending in NULL. */
+int reply_full(struct request *rq, unsigned status, const char *content_type,
+	       const char *body, size_t len, const char *const *headers);
+int reply_text(struct request *rq, unsigned status, const char *content_type,
+	       const char *body, size_t len);
+int reply_problem(struct request *rq, enum problem p, const char *detail, json_t *errors);
+/* 503 for an outage, 500 (logged as our bug) for anything else. */
+int reply_db_failure(struct request *rq, enum db_rc rc);
+
+/* The libmicrohttpd callbacks. */
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+			    const char *method, const char *version, const char *upload_data,
+			    size_t *upload_data_size, void **req_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		    enum MHD_RequestTerminationCode toe);
+/* Requests started and not yet completed. */
+int http_in_flight(void);
+/* Settings the handlers need: set once before the daemon starts. */
+void http_init(const char *database_url, int statement_timeout_ms);
+
+#endif

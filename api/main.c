@@ -1,0 +1,111 @@
+/* workplan-api: the HTTP server. libmicrohttpd runs an internal epoll
+ * thread pool; each pool thread opens its own PostgreSQL connection on
+ * first use. SIGTERM or SIGINT: stop accepting, let requests in flight
+ * finish (up to 10 s), exit. */
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_warn("libmicrohttpd: %s", msg);
+}
+
+static bool resolve(const char *host, unsigned short port, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	char service[8];
+	int err;
+
+	snprintf(service, sizeof service, "%u", port);
+	err = getaddrinfo(host, service, &hints, &res);
+	if (err) {
+		log_error("cannot resolve listen address %s: %s", host, gai_strerror(err));
+		return false;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return true;
+}
+
+int main(void)
+{
+	struct sockaddr_storage addr;
+	struct MHD_Daemon *d;
+	struct config cfg;
+	char err[256];
+	sigset_t sigs;
+	int sig;
+	long long deadline;
+	MHD_socket listen_fd;
+	const union MHD_DaemonInfo *info;
+
+	log_init("workplan-api");
+	if (!config_load(&cfg, err, sizeof err)) {
+		log_error("%s", err);
+		return 2;
+	}
+	if (!resolve(cfg.listen_host, cfg.listen_port, &addr))
+		return 2;
+	/* Block the signals before any thread starts, then wait for them here. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	http_init(cfg.database_url, cfg.statement_timeout_ms);
+
+	d = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, http_access, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!d) {
+		log_error("cannot listen on %s:%u (in use? set WORKPLAN_LISTEN)", cfg.listen_host,
+			  cfg.listen_port);
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("listening on %s:%u with %d threads", cfg.listen_host,
+		 info ? info->port : cfg.listen_port, cfg.threads);
+
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	log_info("%s: draining", strsignal(sig));
+	listen_fd = MHD_quiesce_daemon(d);
+	deadline = now_us() + 10 * 1000000LL;
+	while (http_in_flight() > 0 && now_us() < deadline)
+		usleep(10000);
+	MHD_stop_daemon(d);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
+	log_info("stopped");
+	return 0;
+}

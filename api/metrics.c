@@ -1,0 +1,118 @@
+/* Counters kept with atomics, rendered in the Prometheus text format:
+ * requests by route and status, latency histogram by route, database
+ * connections open and in use, requests in flight. */
+#include "metrics.h"
+#include "http.h"
+#include "util.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define MAX_ROUTES 64
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+
+static const double bucket_s[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+				   0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+#define NBUCKETS ARRAY_LEN(bucket_s)
+
+struct route_stats {
+	atomic_ulong by_status[STATUS_MAX - STATUS_MIN + 1];
+	atomic_ulong buckets[NBUCKETS + 1]; /* last: +Inf */
+	atomic_ullong sum_us;
+	atomic_ulong count;
+};
+
+/* slot MAX_ROUTES holds requests that matched no route */
+static struct route_stats stats[MAX_ROUTES + 1];
+static atomic_int db_busy;
+
+void metrics_request(int route, int status, long long us)
+{
+	struct route_stats *s = &stats[route >= 0 && route < MAX_ROUTES ? route : MAX_ROUTES];
+	size_t b = 0;
+
+	if (status >= STATUS_MIN && status <= STATUS_MAX)
+		atomic_fetch_add(&s->by_status[status - STATUS_MIN], 1);
+	while (b < NBUCKETS && us > bucket_s[b] * 1e6)
+		b++;
+	atomic_fetch_add(&s->buckets[b], 1);
+	atomic_fetch_add(&s->sum_us, (unsigned long long)us);
+	atomic_fetch_add(&s->count, 1);
+}
+
+void metrics_db_busy(int delta)
+{
+	atomic_fetch_add(&db_busy, delta);
+}
+
+static const char *route_label(size_t i, char *out, size_t n)
+{
+	if (i == MAX_ROUTES)
+		return "unmatched";
+	snprintf(out, n, "%s %s", api_routes[i].method, api_routes[i].pattern);
+	return out;
+}
+
+int h_metrics(struct request *rq)
+{
+	struct buf b;
+	char label[128];
+	size_t nroutes = api_route_count();
+	char *text;
+	size_t len;
+	int ret;
+
+	buf_init(&b, 4 << 20);
+	buf_adds(&b, "# HELP workplan_http_requests_total HTTP requests answered, by route and status.\n"
+		     "# TYPE workplan_http_requests_total counter\n");
+	for (size_t i = 0; i <= MAX_ROUTES; i++) {
+		if (i >= nroutes && i != MAX_ROUTES)
+			continue;
+		route_label(i, label, sizeof label);
+		for (int st = STATUS_MIN; st <= STATUS_MAX; st++) {
+			unsigned long n = atomic_load(&stats[i].by_status[st - STATUS_MIN]);
+
+			if (n)
+				buf_printf(&b, "workplan_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
+					   label, st, n);
+		}
+	}
+	buf_adds(&b, "# HELP workplan_http_request_duration_seconds Time from request to response, by route.\n"
+		     "# TYPE workplan_http_request_duration_seconds histogram\n");
+	for (size_t i = 0; i <= MAX_ROUTES; i++) {
+		unsigned long cum = 0, count = atomic_load(&stats[i].count);
+
+		if ((i >= nroutes && i != MAX_ROUTES) || !count)
+			continue;
+		route_label(i, label, sizeof label);
+		for (size_t k = 0; k <= NBUCKETS; k++) {
+			cum += atomic_load(&stats[i].buckets[k]);
+			if (k < NBUCKETS)
+				buf_printf(&b, "workplan_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
+					   label, bucket_s[k], cum);
+			else
+				buf_printf(&b, "workplan_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
+					   label, cum);
+		}
+		buf_printf(&b, "workplan_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", label,
+			   atomic_load(&stats[i].sum_us) / 1e6);
+		buf_printf(&b, "workplan_http_request_duration_seconds_count{route=\"%s\"} %lu\n", label,
+			   count);
+	}
+	buf_printf(&b, "# HELP workplan_db_connections_open Database connections open in this process.\n"
+		       "# TYPE workplan_db_connections_open gauge\n"
+		       "workplan_db_connections_open %d\n"
+		       "# HELP workplan_db_connections_in_use Database connections serving a request now.\n"
+		       "# TYPE workplan_db_connections_in_use gauge\n"
+		       "workplan_db_connections_in_use %d\n"
+		       "# HELP workplan_http_requests_in_flight Requests being served now.\n"
+		       "# TYPE workplan_http_requests_in_flight gauge\n"
+		       "workplan_http_requests_in_flight %d\n",
+		   db_open_connections(), atomic_load(&db_busy), http_in_flight());
+	text = buf_steal(&b, &len);
+	ret = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+	return ret;
+}

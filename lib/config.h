@@ -1,0 +1,26 @@
+/* Settings from the environment, shared by the three programs. */
+#ifndef WP_CONFIG_H
+#define WP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+	char listen_host[64];        /* WORKPLAN_LISTEN, default 127.0.0.1:8080 */
+	unsigned short listen_port;
+	const char *database_url;    /* DATABASE_URL; NULL: libpq's PG* variables */
+	int threads;                 /* WORKPLAN_THREADS, default 4 */
+	int statement_timeout_ms;    /* WORKPLAN_STATEMENT_TIMEOUT_MS, default 5000 */
+	int max_connections;         /* WORKPLAN_MAX_CONNECTIONS, default 1024 */
+};
+
+/* Parses "host:port", "[v6]:port" or ":port". On error returns false and
+ * sets *err to a message. */
+bool config_parse_listen(const char *s, char *host, size_t hostlen,
+			 unsigned short *port, const char **err);
+/* Parses a decimal integer in [min, max]; false on anything else. */
+bool config_parse_int(const char *s, long min, long max, long *out);
+/* Loads everything; on error writes a message naming the variable. */
+bool config_load(struct config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,232 @@
+/* Connections, lazily prepared statements and the transaction runner. */
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+	char *conninfo;
+	char *application_name;
+	int statement_timeout_ms;
+	PGconn *conn;
+	long long failed_at_us; /* last failed connection attempt */
+	unsigned char prepared[DB_MAX_STMTS];
+	char error[512];
+	char constraint[128];
+};
+
+static atomic_int next_slot = 1;
+static atomic_int open_connections;
+
+struct db *db_new(const char *conninfo, const char *application_name,
+		  int statement_timeout_ms)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->conninfo = conninfo ? xstrdup(conninfo) : NULL;
+	db->application_name = xstrdup(application_name);
+	db->statement_timeout_ms = statement_timeout_ms;
+	return db;
+}
+
+static void db_disconnect(struct db *db)
+{
+	if (!db->conn)
+		return;
+	PQfinish(db->conn);
+	db->conn = NULL;
+	atomic_fetch_sub(&open_connections, 1);
+	memset(db->prepared, 0, sizeof db->prepared);
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	db_disconnect(db);
+	free(db->conninfo);
+	free(db->application_name);
+	free(db);
+}
+
+static void db_set_error(struct db *db, const char *msg, const char *constraint)
+{
+	size_t n;
+
+	snprintf(db->error, sizeof db->error, "%s", msg ? msg : "unknown error");
+	n = strlen(db->error);
+	while (n && (db->error[n - 1] == '\n' || db->error[n - 1] == ' '))
+		db->error[--n] = '\0';
+	snprintf(db->constraint, sizeof db->constraint, "%s", constraint ? constraint : "");
+}
+
+const char *db_error(const struct db *db)
+{
+	return db->error;
+}
+
+const char *db_error_constraint(const struct db *db)
+{
+	return db->constraint;
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+int db_open_connections(void)
+{
+	return atomic_load(&open_connections);
+}
+
+enum db_rc db_connect(struct db *db)
+{
+	const char *keys[] = { "connect_timeout", "dbname", "application_name", NULL };
+	const char *vals[] = { "3", db->conninfo, db->application_name, NULL };
+	char set[96];
+	PGresult *r;
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return DB_OK;
+	db_disconnect(db);
+	/* Do not hammer a server that is down: one attempt per 250 ms. */
+	if (db->failed_at_us && now_us() - db->failed_at_us < 250000)
+		return DB_DOWN;
+	/* dbname comes after connect_timeout, so a conninfo may override it */
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	atomic_fetch_add(&open_connections, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		db_set_error(db, PQerrorMessage(db->conn), NULL);
+		db_disconnect(db);
+		db->failed_at_us = now_us();
+		return DB_DOWN;
+	}
+	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'",
+		 db->statement_timeout_ms);
+	r = PQexec(db->conn, set);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		db_set_error(db, PQerrorMessage(db->conn), NULL);
+		PQclear(r);
+		db_disconnect(db);
+		db->failed_at_us = now_us();
+		return DB_DOWN;
+	}
+	PQclear(r);
+	db->failed_at_us = 0;
+	return DB_OK;
+}
+
+/* Maps a failed result to a status, remembering its message. */
+static enum db_rc db_classify(struct db *db, PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	db_set_error(db, msg ? msg : PQerrorMessage(db->conn),
+		     r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL);
+	if (PQstatus(db->conn) != CONNECTION_OK || !state) {
+		db_disconnect(db);
+		return DB_DOWN;
+	}
+	if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
+		return DB_RETRY;
+	/* 08: connection exception; 57P0x: shutdown, crash, cannot connect now */
+	if (!strncmp(state, "08", 2) || !strncmp(state, "57P0", 4)) {
+		db_disconnect(db);
+		return DB_DOWN;
+	}
+	if (!strncmp(state, "23", 2))
+		return DB_CONSTRAINT;
+	if (!strncmp(state, "22", 2) || !strcmp(state, "P0001"))
+		return DB_INVALID;
+	return DB_ERROR;
+}
+
+static int db_slot(struct db_stmt *s)
+{
+	int slot = atomic_load(&s->slot);
+
+	if (!slot) {
+		int want = atomic_fetch_add(&next_slot, 1), none = 0;
+
+		if (want >= DB_MAX_STMTS)
+			abort(); /* raise DB_MAX_STMTS */
+		atomic_compare_exchange_strong(&s->slot, &none, want);
+		slot = atomic_load(&s->slot);
+	}
+	return slot;
+}
+
+enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
+		    const char *const *params, PGresult **res)
+{
+	int slot = db_slot(s);
+	char name[16];
+	enum db_rc rc;
+	PGresult *r;
+
+	*res = NULL;
+	if (db_connect(db) != DB_OK)
+		return DB_DOWN;
+	snprintf(name, sizeof name, "s%d", slot);
+	if (!db->prepared[slot]) {
+		r = PQprepare(db->conn, name, s->sql, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = db_classify(db, r);
+			PQclear(r);
+			if (rc == DB_ERROR)
+				BUG("cannot prepare %s: %s", s->name, db->error);
+			return rc;
+		}
+		PQclear(r);
+		db->prepared[slot] = 1;
+	}
+	r = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	switch (PQresultStatus(r)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		*res = r;
+		return DB_OK;
+	default:
+		rc = db_classify(db, r);
+		PQclear(r);
+		if (rc == DB_ERROR)
+			log_error("statement %s failed: %s", s->name, db->error);
+		return rc;
+	}
+}
+
+enum db_rc db_exec(struct db *db, const char *sql)
+{
+	enum db_rc rc = DB_OK;
+	PGresult *r;
+
+	if (db_connect(db) != DB_OK)
+		return DB_DOWN;
+	r = PQexec(db->conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = db_classify(db, r);
+	PQclear(r);
+	return rc;
+}
+
+enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx)
+{
+	enum db_rc rc = DB_RETRY;
+
+	for (int attempt = 0; attempt < 5 && rc == DB_RETRY; attempt++) {
+		rc = db_exec(db, "BEGIN");
+		if (rc != DB_OK)
+			return rc;
+		rc = fn(db, ctx);
+		if (rc == DB_OK)
+			rc = db_exec(db, "COMMIT");
+		if (rc != DB_OK && db->conn)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
+	}
+	return rc;
+}

@@ -1,0 +1,60 @@
+/* PostgreSQL access: one connection object per thread, statements prepared
+ * lazily on each connection (and again after a reconnect), a status type
+ * that tells a retryable failure from an outage from our own bug, and a
+ * transaction runner that retries serialization failures. */
+#ifndef WP_DB_H
+#define WP_DB_H
+
+#include <libpq-fe.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+enum db_rc {
+	DB_OK,         /* ran; the result may have zero rows */
+	DB_RETRY,      /* serialization failure or deadlock: run the transaction again */
+	DB_DOWN,       /* no usable connection: answer 503 */
+	DB_CONSTRAINT, /* integrity violation (SQLSTATE class 23): db_error says which */
+	DB_INVALID,    /* the database refused the data (class 22, raised P0001) */
+	DB_ERROR,      /* anything else: a bug */
+};
+
+/* A named statement. Declare each one static next to the function that
+ * runs it: DB_STMT(stmt_pillars_list, "SELECT ..."). */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	atomic_int slot; /* assigned on first use; 0 = not yet */
+};
+#define DB_STMT(var, text) static struct db_stmt var = { #var, text, 0 }
+#define DB_MAX_STMTS 512
+
+struct db;
+
+/* Does not connect yet. conninfo NULL means libpq's PG* variables. */
+struct db *db_new(const char *conninfo, const char *application_name,
+		  int statement_timeout_ms);
+void db_free(struct db *db);
+/* Connects when there is no healthy connection. DB_OK or DB_DOWN; after a
+ * failed attempt, further attempts within 250 ms fail at once. */
+enum db_rc db_connect(struct db *db);
+PGconn *db_conn(struct db *db);
+/* The primary message (and constraint, if any) of the last failure. */
+const char *db_error(const struct db *db);
+const char *db_error_constraint(const struct db *db);
+
+/* Runs a prepared statement. On DB_OK *res holds the result (caller
+ * PQclears it); otherwise *res is NULL. Text parameters; NULL is SQL NULL. */
+enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
+		    const char *const *params, PGresult **res);
+/* Runs one or more SQL commands without parameters (scripts, BEGIN, ...). */
+enum db_rc db_exec(struct db *db, const char *sql);
+
+/* BEGIN; fn; COMMIT, re-run up to 5 times on DB_RETRY. fn returns DB_OK to
+ * commit; anything else rolls back and is returned. */
+typedef enum db_rc (*db_txn_fn)(struct db *db, void *ctx);
+enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx);
+
+/* Counts of connections open right now across all struct db. */
+int db_open_connections(void);
+
+#endif

@@ -1,0 +1,351 @@
+/* The JSON field-table validator and the text rules it applies. Strings
+ * reaching here are valid UTF-8: jansson refuses anything else at parse. */
+#include "jspec.h"
+#include "period.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Decodes one code point of valid UTF-8 at *p and advances *p. */
+static unsigned long utf8_next(const char **p)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+	unsigned long c = s[0];
+	int n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+
+	if (n)
+		c &= 0x3F >> n;
+	for (int i = 1; i <= n && s[i]; i++)
+		c = (c << 6) | (s[i] & 0x3F);
+	*p += 1 + n;
+	return c;
+}
+
+static bool is_space(unsigned long c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
+	       c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Han ideographs and kana: written without spaces, one word each. */
+static bool is_cjk(unsigned long c)
+{
+	return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+	       (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) ||
+	       (c >= 0x20000 && c <= 0x3134F);
+}
+
+/* Punctuation and symbols that do not make a word on their own. */
+static bool is_wordish(unsigned long c)
+{
+	if (c < 0x80)
+		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return !((c >= 0xA0 && c <= 0xBF) || (c >= 0x2000 && c <= 0x206F) ||
+		 (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) ||
+		 (c >= 0xFF1A && c <= 0xFF20));
+}
+
+int text_words(const char *s)
+{
+	int words = 0;
+	bool in_word = false;
+
+	while (*s) {
+		unsigned long c = utf8_next(&s);
+
+		if (is_cjk(c)) {
+			words++;
+			in_word = false;
+		} else if (is_space(c) || !is_wordish(c)) {
+			in_word = in_word && !is_space(c);
+		} else if (!in_word) {
+			words++;
+			in_word = true;
+		}
+	}
+	return words;
+}
+
+long long text_chars(const char *s)
+{
+	long long n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+const char *text_check(const char *s, bool multiline)
+{
+	while (*s) {
+		unsigned long c = utf8_next(&s);
+
+		if (multiline && (c == '\n' || c == '\r' || c == '\t'))
+			continue;
+		if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+			return multiline ? "must not contain control characters"
+					 : "must be one line without control characters";
+	}
+	return NULL;
+}
+
+bool date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	return !(m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
+}
+
+bool url_valid(const char *s)
+{
+	const char *host;
+
+	if (!strncasecmp(s, "https://", 8))
+		host = s + 8;
+	else if (!strncasecmp(s, "http://", 7))
+		host = s + 7;
+	else
+		return false;
+	if (!*host || strchr("/?#:@", *host))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7F || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\\')
+			return false;
+	return strlen(s) <= 2048;
+}
+
+void js_error(json_t *errors, const char *field, const char *message)
+{
+	json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	js_error(errors, path, msg);
+	return false;
+}
+
+/* "evidence[2].url": the path of a field, truncated if absurdly deep. */
+static void path_key(char *out, size_t n, const char *path, const char *key)
+{
+	int w = snprintf(out, n, "%s%s%s", path, *path ? "." : "", key);
+
+	if (w < 0 || (size_t)w >= n)
+		out[n - 1] = '\0';
+}
+
+static void path_index(char *out, size_t n, const char *path, size_t index)
+{
+	int w = snprintf(out, n, "%s[%zu]", path, index);
+
+	if (w < 0 || (size_t)w >= n)
+		out[n - 1] = '\0';
+}
+
+static bool js_check_length(const struct js_field *f, const char *s, const char *path,
+			    json_t *errors)
+{
+	long long n = text_chars(s);
+	long long max = f->max ? f->max : JS_MAX_CHARS;
+
+	if (n < f->min)
+		return f->min == 1 ? js_fail(errors, path, "must not be empty")
+				   : js_fail(errors, path, "must be at least %lld characters", f->min);
+	if (n > max)
+		return js_fail(errors, path, "must be at most %lld characters", max);
+	return true;
+}
+
+static bool js_check_string(const struct js_field *f, const json_t *v, const char *path,
+			    json_t *errors)
+{
+	const char *s, *why;
+
+	if (!json_is_string(v))
+		return js_fail(errors, path, "must be a string");
+	s = json_string_value(v);
+	/* jansson allows \u0000 only with JSON_ALLOW_NUL, so strlen is the length */
+	why = text_check(s, f->type == JS_TEXT);
+	if (why)
+		return js_fail(errors, path, "%s", why);
+	if (!js_check_length(f, s, path, errors))
+		return false;
+	if (f->type == JS_TEXT && f->max_words && text_words(s) > f->max_words)
+		return js_fail(errors, path, "must be at most %d words (has %d)", f->max_words,
+			       text_words(s));
+	if (f->type == JS_DATE && !date_valid(s))
+		return js_fail(errors, path, "must be a date YYYY-MM-DD");
+	if (f->type == JS_URL && !url_valid(s))
+		return js_fail(errors, path, "must be an http or https URL");
+	if (f->out)
+		*(const char **)f->out = s;
+	return true;
+}
+
+static bool js_check_object(const struct js_field *spec, const json_t *v, const char *path,
+			    json_t *errors);
+static bool js_check_field(const struct js_field *f, const json_t *v, const char *path,
+			   json_t *errors);
+
+static bool js_check_array(const struct js_field *f, const json_t *v, const char *path,
+			   json_t *errors)
+{
+	struct js_field item = { .name = f->name, .type = JS_STRING, .min = 1, .max = 200 };
+	size_t n = json_array_size(v), i;
+	bool ok = true;
+	char sub[256];
+
+	if (!json_is_array(v))
+		return js_fail(errors, path, "must be an array");
+	if ((long long)n < f->min)
+		return js_fail(errors, path, "must have at least %lld items", f->min);
+	if (f->max && (long long)n > f->max)
+		return js_fail(errors, path, "must have at most %lld items", f->max);
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_array_get(v, i);
+
+		path_index(sub, sizeof sub, path, i);
+		if (f->type == JS_STRINGS) {
+			ok = js_check_string(&item, e, sub, errors) && ok;
+		} else if (!json_is_object(e)) {
+			ok = js_fail(errors, sub, "must be an object");
+		} else {
+			ok = js_check_object(f->sub, e, sub, errors) && ok;
+		}
+	}
+	if (ok && f->out)
+		*(const json_t **)f->out = v;
+	return ok;
+}
+
+/* Validates the members of object v against spec; path prefixes names. */
+static bool js_check_object(const struct js_field *spec, const json_t *v, const char *path,
+			    json_t *errors)
+{
+	const struct js_field *f;
+	const char *key;
+	json_t *val;
+	char sub[256];
+	bool ok = true;
+
+	json_object_foreach((json_t *)v, key, val) {
+		for (f = spec; f->name && strcmp(f->name, key); f++)
+			;
+		if (!f->name) {
+			path_key(sub, sizeof sub, path, key);
+			ok = js_fail(errors, sub, "is not a known field");
+		}
+	}
+	for (f = spec; f->name; f++) {
+		path_key(sub, sizeof sub, path, f->name);
+		val = json_object_get(v, f->name);
+		if (f->present)
+			*f->present = val != NULL;
+		if (f->is_null)
+			*f->is_null = json_is_null(val);
+		if (!val) {
+			if (f->flags & JS_REQUIRED)
+				ok = js_fail(errors, sub, "is required");
+		} else if (json_is_null(val)) {
+			if (!(f->flags & JS_NULLABLE))
+				ok = js_fail(errors, sub, "must not be null");
+			else if (f->out && f->type != JS_INT && f->type != JS_BOOL &&
+				 f->type != JS_ENUM && f->type != JS_PERIOD)
+				*(const void **)f->out = NULL;
+		} else {
+			ok = js_check_field(f, val, sub, errors) && ok;
+		}
+	}
+	return ok;
+}
+
+static bool js_check_field(const struct js_field *f, const json_t *v, const char *path,
+			   json_t *errors)
+{
+	switch (f->type) {
+	case JS_STRING:
+	case JS_TEXT:
+	case JS_DATE:
+	case JS_URL:
+		return js_check_string(f, v, path, errors);
+	case JS_INT: {
+		long long n;
+
+		if (!json_is_integer(v))
+			return js_fail(errors, path, "must be an integer");
+		n = json_integer_value(v);
+		if ((f->min || f->max) && (n < f->min || n > f->max))
+			return js_fail(errors, path, "must be between %lld and %lld", f->min, f->max);
+		if (f->out)
+			*(long long *)f->out = n;
+		return true;
+	}
+	case JS_BOOL:
+		if (!json_is_boolean(v))
+			return js_fail(errors, path, "must be true or false");
+		if (f->out)
+			*(bool *)f->out = json_is_true(v);
+		return true;
+	case JS_ENUM: {
+		const char *s = json_string_value(v);
+		char allowed[200] = "";
+
+		for (int i = 0; s && f->choices[i]; i++) {
+			if (!strcmp(s, f->choices[i])) {
+				if (f->out)
+					*(int *)f->out = i;
+				return true;
+			}
+		}
+		for (int i = 0; f->choices[i]; i++)
+			snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
+				 "%s%s", i ? ", " : "", f->choices[i]);
+		return js_fail(errors, path, "must be one of: %s", allowed);
+	}
+	case JS_PERIOD: {
+		int p;
+
+		if (!period_parse(json_string_value(v), &p))
+			return js_fail(errors, path, "must be a period like 2024-Q3");
+		if (f->out)
+			*(int *)f->out = p;
+		return true;
+	}
+	case JS_STRINGS:
+	case JS_OBJECTS:
+		return js_check_array(f, v, path, errors);
+	}
+	BUG("unknown field type %d", f->type);
+	return false;
+}
+
+bool js_validate(const json_t *obj, const struct js_field *spec, json_t *errors)
+{
+	if (!json_is_object(obj)) {
+		js_error(errors, "", "the body must be a JSON object");
+		return false;
+	}
+	return js_check_object(spec, obj, "", errors);
+}

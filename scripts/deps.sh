@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages the project needs when any is missing.
+# As root it runs apt-get itself; otherwise it prints the command and fails.
+set -eu
+
+PACKAGES="make gcc clang pkg-config ca-certificates
+postgresql postgresql-client libpq-dev
+libmicrohttpd-dev libjansson-dev check libcurl4-openssl-dev
+gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+procps iproute2 curl"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: install them as root with:" >&2
+	echo "  $cmd" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+sh -c "$cmd"
