@@ -24,7 +24,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS = $(shell pkg-config --libs check libcurl)
 
 CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -pthread \
-	-Ilib -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+	-Ilib -Iapi -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS = -pthread $(SANFLAGS)
 
 LIB_SRC = $(wildcard lib/*.c)
@@ -32,6 +32,7 @@ API_SRC = $(filter-out api/main.c,$(wildcard api/*.c))
 WORKER_SRC = $(wildcard workers/*.c)
 ADMIN_SRC = $(wildcard admin/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
+TEST_HELPERS = $(BUILD)/tests/harness.o
 EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp))
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
@@ -41,6 +42,8 @@ PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
 DEPS_STAMP = build/deps.stamp
 
 .PHONY: all deps run test test-sanitize tests clean
+# keep test objects between runs
+.SECONDARY:
 all: $(PROGRAMS)
 
 deps: $(DEPS_STAMP)
@@ -80,7 +83,7 @@ $(BIN)/workplan-admin: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libapi.a $(BUILD)/libworkplan.a
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(BUILD)/libapi.a $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -lm -o $@
 
 tests: $(PROGRAMS) $(TESTS)

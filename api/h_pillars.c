@@ -1,51 +1,261 @@
-/* /v1/pillars: the eight pillars of the work plan with their leads,
- * action counts and the current status of their actions. */
+/* /v1/pillars: the eight pillars of the work plan with their leads, action
+ * counts and the current status of their actions; co-chairs edit them. */
 #include "handlers.h"
 #include "http.h"
+#include "jspec.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* The current status of an action is that of its newest update that was
- * not returned (by period, then time of posting); none: not_started. */
-DB_STMT(stmt_pillars_list,
-	"WITH cur AS ("
-	"  SELECT a.pillar, coalesce(u.status, 'not_started') AS status"
-	"  FROM action a LEFT JOIN LATERAL ("
-	"    SELECT s.status FROM status_update s"
-	"    WHERE s.action_id = a.id AND s.review_state <> 'returned'"
-	"    ORDER BY s.period DESC, s.created_at DESC, s.id DESC LIMIT 1) u ON true"
-	"  WHERE NOT a.archived"
-	"), counts AS ("
-	"  SELECT pillar, count(*) AS actions,"
-	"    json_build_object("
-	"      'not_started', count(*) FILTER (WHERE status = 'not_started'),"
-	"      'on_track', count(*) FILTER (WHERE status = 'on_track'),"
-	"      'at_risk', count(*) FILTER (WHERE status = 'at_risk'),"
-	"      'delayed', count(*) FILTER (WHERE status = 'delayed'),"
-	"      'completed', count(*) FILTER (WHERE status = 'completed'),"
-	"      'cancelled', count(*) FILTER (WHERE status = 'cancelled')) AS by_status"
-	"  FROM cur GROUP BY pillar"
-	") SELECT json_build_object('items', coalesce(json_agg(json_build_object("
-	"    'number', p.number, 'name', p.name, 'status', p.status,"
-	"    'inactive_reason', p.inactive_reason,"
-	"    'leads', coalesce((SELECT json_agg(pl.entity ORDER BY pl.position)"
-	"                       FROM pillar_lead pl WHERE pl.pillar = p.number), '[]'::json),"
-	"    'actions', coalesce(c.actions, 0),"
-	"    'by_status', coalesce(c.by_status, json_build_object('not_started', 0, 'on_track', 0,"
-	"      'at_risk', 0, 'delayed', 0, 'completed', 0, 'cancelled', 0)),"
-	"    'version', p.version::text) ORDER BY p.number), '[]'::json), 'next', NULL)"
-	" FROM pillar p LEFT JOIN counts c ON c.pillar = p.number");
+/* One row per pillar ($1: a number, or NULL for all): its JSON, its version,
+ * status and inactive reason. The current status of an action is that of
+ * its newest update not returned (by period, then time of posting); an
+ * action without one is not_started. */
+#define PILLAR_SQL(lock)                                                                    \
+	"WITH cur AS ("                                                                     \
+	"  SELECT a.pillar, coalesce(u.status, 'not_started') AS status"                    \
+	"  FROM action a LEFT JOIN LATERAL ("                                               \
+	"    SELECT s.status FROM status_update s"                                          \
+	"    WHERE s.action_id = a.id AND s.review_state <> 'returned'"                     \
+	"    ORDER BY s.period DESC, s.created_at DESC, s.id DESC LIMIT 1) u ON true"        \
+	"  WHERE NOT a.archived AND ($1::int IS NULL OR a.pillar = $1::int)"                \
+	"), counts AS ("                                                                    \
+	"  SELECT pillar, count(*) AS actions,"                                             \
+	"    count(*) FILTER (WHERE status = 'not_started') AS not_started,"                \
+	"    count(*) FILTER (WHERE status = 'on_track') AS on_track,"                      \
+	"    count(*) FILTER (WHERE status = 'at_risk') AS at_risk,"                        \
+	"    count(*) FILTER (WHERE status = 'delayed') AS delayed,"                        \
+	"    count(*) FILTER (WHERE status = 'completed') AS completed,"                    \
+	"    count(*) FILTER (WHERE status = 'cancelled') AS cancelled"                     \
+	"  FROM cur GROUP BY pillar"                                                        \
+	") SELECT json_build_object("                                                       \
+	"    'number', p.number, 'name', p.name, 'status', p.status,"                       \
+	"    'inactive_reason', p.inactive_reason,"                                         \
+	"    'leads', coalesce((SELECT json_agg(pl.entity ORDER BY pl.position)"            \
+	"                       FROM pillar_lead pl WHERE pl.pillar = p.number), '[]'::json)," \
+	"    'actions', coalesce(c.actions, 0),"                                            \
+	"    'by_status', json_build_object("                                               \
+	"      'not_started', coalesce(c.not_started, 0), 'on_track', coalesce(c.on_track, 0)," \
+	"      'at_risk', coalesce(c.at_risk, 0), 'delayed', coalesce(c.delayed, 0),"         \
+	"      'completed', coalesce(c.completed, 0), 'cancelled', coalesce(c.cancelled, 0))," \
+	"    'version', p.version::text)::text, p.version, p.status, p.inactive_reason"      \
+	" FROM pillar p LEFT JOIN counts c ON c.pillar = p.number"                          \
+	" WHERE $1::int IS NULL OR p.number = $1::int ORDER BY p.number" lock
+
+DB_STMT(stmt_pillars, PILLAR_SQL(""));
+DB_STMT(stmt_pillar_lock, PILLAR_SQL(" FOR UPDATE OF p"));
+DB_STMT(stmt_pillar_update,
+	"UPDATE pillar SET name = coalesce($2, name), status = coalesce($3, status),"
+	" inactive_reason = CASE WHEN $4::bool THEN $5 ELSE inactive_reason END,"
+	" version = version + 1"
+	" WHERE number = $1::int");
+DB_STMT(stmt_pillar_leads_clear, "DELETE FROM pillar_lead WHERE pillar = $1::int");
+DB_STMT(stmt_pillar_leads_set,
+	"INSERT INTO pillar_lead (pillar, entity, position)"
+	" SELECT $1::int, e.value, e.ordinality"
+	" FROM json_array_elements_text($2::json) WITH ORDINALITY AS e");
 
 int h_pillars_list(struct request *rq)
 {
+	struct buf b;
+	enum db_rc rc;
+	PGresult *r;
+	char *body;
+	size_t len;
+	int ret;
+
+	rc = db_query(request_db(rq), &stmt_pillars, 1, (const char *const[]){ NULL }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	buf_init(&b, 1 << 20);
+	buf_adds(&b, "{\"items\":[");
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (i)
+			buf_adds(&b, ",");
+		buf_add(&b, PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
+	}
+	buf_adds(&b, "],\"next\":null}");
+	PQclear(r);
+	body = buf_steal(&b, &len);
+	ret = reply_json(rq, 200, body, len);
+	free(body);
+	return ret;
+}
+
+/* Path parameter 0 as a pillar number in text; false when it is not one. */
+static bool pillar_number(struct request *rq, char out[4])
+{
+	long long n;
+
+	if (!request_id(rq, 0, &n) || n > 8)
+		return false;
+	out[0] = (char)('0' + n);
+	out[1] = '\0';
+	return true;
+}
+
+int h_pillar_get(struct request *rq)
+{
+	char number[4];
+	const char *p[1] = { number };
 	enum db_rc rc;
 	PGresult *r;
 	int ret;
 
-	rc = db_query(request_db(rq), &stmt_pillars_list, 0, NULL, &r);
+	if (!pillar_number(rq, number))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
+	rc = db_query(request_db(rq), &stmt_pillars, 1, p, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
-	ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
+	if (PQntuples(r) != 1)
+		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such pillar", NULL);
+	else
+		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
 	PQclear(r);
+	return ret;
+}
+
+static const char *const pillar_statuses[] = { "active", "inactive", NULL };
+
+struct pillar_patch {
+	struct request *rq;
+	char number[4];
+	const char *if_match;
+	const char *name, *reason;
+	int status;
+	bool has_status, has_reason, reason_null;
+	json_t *leads;
+	/* outcome when the body rolls back */
+	enum problem problem;
+	const char *detail;
+	json_t *errors;
+	char *result; /* the new representation */
+};
+
+/* If-Match names the current representation's ETag or its version. */
+static bool pillar_if_match(const char *if_match, const char *json, const char *version)
+{
+	char etag[ETAG_STRLEN], quoted[32];
+
+	etag_of(json, strlen(json), etag);
+	snprintf(quoted, sizeof quoted, "\"%s\"", version);
+	return etag_matches(if_match, etag) || etag_matches(if_match, quoted);
+}
+
+static enum db_rc pillar_patch_txn(struct db *db, void *cls)
+{
+	struct pillar_patch *pp = cls;
+	const char *p1[1] = { pp->number };
+	bool inactive;
+	char actor[32], *leads = NULL;
+	enum db_rc rc;
+	PGresult *r;
+
+	request_actor(pp->rq, actor);
+	rc = db_set_actor(db, actor);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_query(db, &stmt_pillar_lock, 1, p1, &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		pp->problem = PROBLEM_NOT_FOUND;
+		pp->detail = "no such pillar";
+		return DB_ABORT;
+	}
+	if (!pillar_if_match(pp->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+		PQclear(r);
+		pp->problem = PROBLEM_PRECONDITION_FAILED;
+		pp->detail = "the pillar changed since you read it: GET it again";
+		return DB_ABORT;
+	}
+	/* an inactive pillar says why; an active one has no such reason */
+	inactive = pp->has_status ? pp->status == 1 : !strcmp(PQgetvalue(r, 0, 2), "inactive");
+	if (inactive && (pp->has_reason ? pp->reason_null : PQgetisnull(r, 0, 3))) {
+		PQclear(r);
+		js_error(pp->errors, "inactive_reason", "is required when the pillar is inactive");
+		pp->problem = PROBLEM_VALIDATION;
+		return DB_ABORT;
+	}
+	PQclear(r);
+	{
+		const char *p[5] = { pp->number, pp->name,
+				     pp->has_status ? pillar_statuses[pp->status] : NULL,
+				     pp->has_reason || !inactive ? "true" : "false",
+				     inactive ? pp->reason : NULL };
+
+		rc = db_query(db, &stmt_pillar_update, 5, p, &r);
+		if (rc != DB_OK)
+			return rc;
+		PQclear(r);
+	}
+	if (pp->leads) {
+		leads = json_dumps(pp->leads, JSON_COMPACT);
+		rc = db_query(db, &stmt_pillar_leads_clear, 1, p1, &r);
+		if (rc == DB_OK) {
+			PQclear(r);
+			rc = db_query(db, &stmt_pillar_leads_set, 2,
+				      (const char *const[]){ pp->number, leads }, &r);
+		}
+		free(leads);
+		if (rc == DB_CONSTRAINT) {
+			js_error(pp->errors, "leads", "must be distinct entity codes (see /v1/entities)");
+			pp->problem = PROBLEM_VALIDATION;
+			return DB_ABORT;
+		}
+		if (rc != DB_OK)
+			return rc;
+		PQclear(r);
+	}
+	rc = db_query(db, &stmt_pillars, 1, p1, &r);
+	if (rc != DB_OK)
+		return rc;
+	free(pp->result);
+	pp->result = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return DB_OK;
+}
+
+int h_pillar_patch(struct request *rq)
+{
+	struct pillar_patch pp = { .rq = rq };
+	const struct js_field spec[] = {
+		{ .name = "name", .type = JS_STRING, .min = 1, .max = 200, .out = &pp.name },
+		{ .name = "status", .type = JS_ENUM, .choices = pillar_statuses, .out = &pp.status,
+		  .present = &pp.has_status },
+		{ .name = "inactive_reason", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1,
+		  .max = 1000, .out = &pp.reason, .present = &pp.has_reason,
+		  .is_null = &pp.reason_null },
+		{ .name = "leads", .type = JS_STRINGS, .max = 5, .out = &pp.leads },
+		{ 0 },
+	};
+	enum db_rc rc;
+	int ret;
+
+	if (!pillar_number(rq, pp.number))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
+	pp.errors = json_array();
+	if (!js_validate(rq->json, spec, pp.errors))
+		return reply_invalid(rq, pp.errors);
+	pp.if_match = request_header(rq, "If-Match");
+	if (!pp.if_match) {
+		json_decref(pp.errors);
+		return reply_problem(rq, PROBLEM_PRECONDITION_REQUIRED,
+				     "send If-Match with the pillar's ETag or version", NULL);
+	}
+	rc = db_transaction(request_db(rq), pillar_patch_txn, &pp);
+	if (rc == DB_OK) {
+		json_decref(pp.errors);
+		ret = reply_json(rq, 200, pp.result, strlen(pp.result));
+	} else if (rc == DB_ABORT && pp.problem == PROBLEM_VALIDATION) {
+		ret = reply_invalid(rq, pp.errors);
+	} else {
+		json_decref(pp.errors);
+		ret = rc == DB_ABORT ? reply_problem(rq, pp.problem, pp.detail, NULL)
+				     : reply_db_failure(rq, rc);
+	}
+	free(pp.result);
 	return ret;
 }

@@ -6,5 +6,7 @@ struct request;
 
 int h_health(struct request *rq);
 int h_pillars_list(struct request *rq);
+int h_pillar_get(struct request *rq);
+int h_pillar_patch(struct request *rq);
 
 #endif

@@ -70,8 +70,39 @@ const char *request_header(struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+bool request_id(struct request *rq, int i, long long *out)
+{
+	const char *s = i < rq->match.nparams ? rq->match.params[i] : "";
+	long long v = 0;
+
+	if (!*s || strlen(s) > 18 || *s == '0')
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+void request_actor(struct request *rq, char out[32])
+{
+	snprintf(out, 32, "member:%lld", rq->who.member_id);
+}
+
 /* Does an If-None-Match list name this entity tag (or "*")? */
-static bool etag_matches(const char *header, const char *etag)
+void etag_of(const char *body, size_t len, char out[ETAG_STRLEN])
+{
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	sha256(body, len, d);
+	sha256_hex(d, hex);
+	snprintf(out, ETAG_STRLEN, "\"%.20s\"", hex);
+}
+
+bool etag_matches(const char *header, const char *etag)
 {
 	size_t n = strlen(etag);
 
@@ -103,16 +134,12 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len, const char *const *headers)
 {
 	struct MHD_Response *resp;
-	char etag[24] = "";
+	char etag[ETAG_STRLEN] = "";
 
 	if (status == 200 && (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))) {
-		unsigned char d[SHA256_LEN];
-		char hex[2 * SHA256_LEN + 1];
 		const char *inm = request_header(rq, "If-None-Match");
 
-		sha256(body, len, d);
-		sha256_hex(d, hex);
-		snprintf(etag, sizeof etag, "\"%.20s\"", hex);
+		etag_of(body, len, etag);
 		if (inm && etag_matches(inm, etag)) {
 			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 			MHD_add_response_header(resp, "ETag", etag);
@@ -164,6 +191,16 @@ int reply_problem(struct request *rq, enum problem p, const char *detail, json_t
 	return reply_problem_headers(rq, p, detail, errors, NULL);
 }
 
+int reply_invalid(struct request *rq, json_t *errors)
+{
+	char detail[64];
+	size_t n = json_array_size(errors);
+
+	snprintf(detail, sizeof detail, "%zu field%s %s invalid", n, n == 1 ? "" : "s",
+		 n == 1 ? "is" : "are");
+	return reply_problem(rq, PROBLEM_VALIDATION, detail, errors);
+}
+
 int reply_db_failure(struct request *rq, enum db_rc rc)
 {
 	if (rc == DB_DOWN || rc == DB_RETRY)
@@ -203,6 +240,14 @@ static bool is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* Does the request carry a body? Decided from the headers. */
+static bool has_body(struct request *rq)
+{
+	const char *cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (cl && strcmp(cl, "0")) || request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 /* Everything decided from the request line and headers alone. Returns -1
  * to go on reading the body, otherwise the result of a queued reply. */
 static int http_admit(struct request *rq)
@@ -210,7 +255,7 @@ static int http_admit(struct request *rq)
 	enum router_result rr;
 	const char *method = strcmp(rq->method, "HEAD") ? rq->method : "GET";
 	const struct route *route;
-	const char *cl, *te;
+	const char *cl;
 
 	rr = router_match(api_routes, method, rq->path, &rq->match);
 	if (rr == ROUTER_NOT_FOUND)
@@ -239,8 +284,7 @@ static int http_admit(struct request *rq)
 					     "your role does not allow this", NULL);
 	}
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	te = request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	if ((cl && strcmp(cl, "0")) || te) {
+	if (has_body(rq)) {
 		if (!(route->flags & ROUTE_BODY))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
 					     NULL);
@@ -298,6 +342,12 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 		buf_init(&rq->body, BODY_MAX);
 		*req_cls = rq;
 		atomic_fetch_add(&in_flight, 1);
+		/* With a body, refuse it (401, 413, 415...) before reading it.
+		 * Without one, wait for the next call: replying during the first
+		 * call would cost the client its keep-alive connection. */
+		if (!has_body(rq))
+			return MHD_YES;
+		rq->admitted = true;
 		ret = http_admit(rq);
 		return ret < 0 ? MHD_YES : (enum MHD_Result)ret;
 	}
@@ -310,6 +360,12 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (!rq->admitted) {
+		rq->admitted = true;
+		ret = http_admit(rq);
+		if (ret >= 0)
+			return (enum MHD_Result)ret;
 	}
 	return (enum MHD_Result)http_dispatch(rq);
 }

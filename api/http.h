@@ -31,6 +31,7 @@ struct request {
 	struct caller who;
 	struct buf body;
 	bool body_too_large;
+	bool admitted;           /* routed, authenticated, headers checked */
 	json_t *json;            /* the parsed body, for ROUTE_BODY routes */
 	int status;              /* of the queued response */
 	long long start_us;
@@ -42,6 +43,10 @@ struct db *request_db(struct request *rq);
 /* A query-string argument, or NULL. */
 const char *request_arg(struct request *rq, const char *name);
 const char *request_header(struct request *rq, const char *name);
+/* Path parameter i as a positive id; false when it is not one. */
+bool request_id(struct request *rq, int i, long long *out);
+/* "member:<id>", for the audit trail. */
+void request_actor(struct request *rq, char out[32]);
 
 /* Replies. Each queues the response and returns an enum MHD_Result.
  * GET responses get a strong ETag and honour If-None-Match (304). */
@@ -52,8 +57,16 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 int reply_text(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len);
 int reply_problem(struct request *rq, enum problem p, const char *detail, json_t *errors);
+/* 422 validation with the errors array (stolen). */
+int reply_invalid(struct request *rq, json_t *errors);
 /* 503 for an outage, 500 (logged as our bug) for anything else. */
 int reply_db_failure(struct request *rq, enum db_rc rc);
+
+/* Strong entity tags: a hash of the representation. */
+#define ETAG_STRLEN 24
+void etag_of(const char *body, size_t len, char out[ETAG_STRLEN]);
+/* Does an If-None-Match or If-Match list name etag (or "*")? */
+bool etag_matches(const char *header, const char *etag);
 
 /* The libmicrohttpd callbacks. */
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,

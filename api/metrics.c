@@ -47,12 +47,12 @@ void metrics_db_busy(int delta)
 	atomic_fetch_add(&db_busy, delta);
 }
 
-static const char *route_label(size_t i, char *out, size_t n)
+static void route_label(size_t i, char *out, size_t n)
 {
 	if (i == MAX_ROUTES)
-		return "unmatched";
-	snprintf(out, n, "%s %s", api_routes[i].method, api_routes[i].pattern);
-	return out;
+		snprintf(out, n, "unmatched");
+	else
+		snprintf(out, n, "%s %s", api_routes[i].method, api_routes[i].pattern);
 }
 
 int h_metrics(struct request *rq)

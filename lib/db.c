@@ -105,7 +105,7 @@ enum db_rc db_connect(struct db *db)
 		db->failed_at_us = now_us();
 		return DB_DOWN;
 	}
-	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'",
+	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
 		 db->statement_timeout_ms);
 	r = PQexec(db->conn, set);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -228,5 +228,16 @@ enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx)
 		if (rc != DB_OK && db->conn)
 			PQclear(PQexec(db->conn, "ROLLBACK"));
 	}
+	return rc;
+}
+
+DB_STMT(stmt_set_actor, "SELECT set_config('workplan.actor', $1, true)");
+
+enum db_rc db_set_actor(struct db *db, const char *actor)
+{
+	PGresult *r;
+	enum db_rc rc = db_query(db, &stmt_set_actor, 1, &actor, &r);
+
+	PQclear(r);
 	return rc;
 }

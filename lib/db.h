@@ -15,6 +15,7 @@ enum db_rc {
 	DB_DOWN,       /* no usable connection: answer 503 */
 	DB_CONSTRAINT, /* integrity violation (SQLSTATE class 23): db_error says which */
 	DB_INVALID,    /* the database refused the data (class 22, raised P0001) */
+	DB_ABORT,      /* a transaction body chose to roll back; its context says why */
 	DB_ERROR,      /* anything else: a bug */
 };
 
@@ -53,6 +54,9 @@ enum db_rc db_exec(struct db *db, const char *sql);
  * commit; anything else rolls back and is returned. */
 typedef enum db_rc (*db_txn_fn)(struct db *db, void *ctx);
 enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx);
+
+/* Names who acts in the current transaction, for the audit trail. */
+enum db_rc db_set_actor(struct db *db, const char *actor);
 
 /* Counts of connections open right now across all struct db. */
 int db_open_connections(void);

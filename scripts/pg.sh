@@ -1,0 +1,124 @@
+#!/bin/bash
+# A private PostgreSQL cluster for development and tests.
+#
+#   scripts/pg.sh start DIR [--fresh]   start (creating if needed); prints the conninfo
+#   scripts/pg.sh stop DIR              stop it
+#   scripts/pg.sh restart DIR           stop, then start
+#
+# DIR holds data/ (the cluster), run/ (its unix socket), port and log.
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the
+# unprivileged 'postgres' user that Debian's package creates.
+set -euo pipefail
+
+die() { echo "pg: $*" >&2; exit 1; }
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|restart DIR [--fresh]"
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+data=$dir/data
+sock=$dir/run
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$pgbin/pg_ctl" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/deps.sh)"
+
+if [ "$(id -u)" -eq 0 ]; then
+	id postgres >/dev/null 2>&1 || die "user 'postgres' missing (install the postgresql package)"
+	as_pg() { runuser -u postgres -- "$@"; }
+	owner=postgres
+else
+	as_pg() { "$@"; }
+	owner=$(id -un)
+fi
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+	local p
+	for p in $(seq "${1:-54320}" 54999); do
+		port_busy "$p" || { echo "$p"; return; }
+	done
+	die "no free TCP port between ${1:-54320} and 54999"
+}
+
+running() { as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
+
+ready() { "$pgbin/pg_isready" -q -h "$sock" -p "$(cat "$dir/port")" -U postgres -t 2; }
+
+init_cluster() {
+	echo "pg: creating a cluster in $data" >&2
+	rm -rf "$data" "$dir/initialised"
+	mkdir -p "$data" "$sock"
+	chown "$owner" "$dir" "$data" "$sock"
+	chmod 700 "$data"
+	as_pg test -w "$data" ||
+		die "user $owner cannot write $data: every folder above it must be searchable (chmod o+x)"
+	as_pg "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+	free_port >"$dir/port"
+	touch "$dir/initialised"
+}
+
+configure() {
+	# Settings that follow the folder and port, rewritten at every start.
+	local extra=""
+	[ -f "$dir/throwaway" ] && extra="fsync = off
+synchronous_commit = off
+full_page_writes = off"
+	cat >"$data/postgresql.auto.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $(cat "$dir/port")
+unix_socket_directories = '$sock'
+max_connections = 200
+shared_buffers = 256MB
+log_min_messages = warning
+log_min_error_statement = panic
+$extra
+CONF
+	chown "$owner" "$data/postgresql.auto.conf"
+}
+
+start() {
+	if [ "${1:-}" = "--fresh" ]; then
+		running && as_pg "$pgbin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+		rm -rf "$data" "$dir/initialised" "$dir/port"
+		touch "$dir/throwaway"
+	fi
+	# a folder without the marker was left half-initialised: start over
+	[ -f "$dir/initialised" ] && [ -f "$data/PG_VERSION" ] || init_cluster
+	mkdir -p "$sock" && chown "$owner" "$sock"
+	if running && ! ready; then
+		# postmaster.pid names a live process that is not our server
+		echo "pg: removing a stale postmaster.pid" >&2
+		rm -f "$data/postmaster.pid"
+	fi
+	if ! running; then
+		rm -f "$data/postmaster.pid"
+		if port_busy "$(cat "$dir/port")"; then
+			echo "pg: port $(cat "$dir/port") is taken by another program; choosing another" >&2
+			free_port $(($(cat "$dir/port") + 1)) >"$dir/port"
+		fi
+		configure
+		touch "$dir/log" && chown "$owner" "$dir/log"
+		as_pg "$pgbin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 start >/dev/null ||
+			{ tail -n 20 "$dir/log" >&2; die "PostgreSQL did not start (log: $dir/log)"; }
+	fi
+	for _ in $(seq 50); do ready && break; sleep 0.2; done
+	ready || die "PostgreSQL is not answering on $sock (log: $dir/log)"
+	echo "host=$sock port=$(cat "$dir/port") user=postgres"
+}
+
+stop() {
+	[ -d "$data" ] || return 0
+	if running; then
+		as_pg "$pgbin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+	fi
+}
+
+case $cmd in
+start) start "${3:-}" ;;
+stop) stop ;;
+restart) stop; start ;;
+*) die "unknown command $cmd" ;;
+esac

@@ -1,0 +1,86 @@
+/* Configuration from the environment. */
+#include "config.h"
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(listen_addresses_parse)
+{
+	char host[64];
+	unsigned short port;
+	const char *err;
+
+	ck_assert(config_parse_listen("127.0.0.1:8080", host, sizeof host, &port, &err));
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_uint_eq(port, 8080);
+	ck_assert(config_parse_listen("[::1]:9000", host, sizeof host, &port, &err));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_uint_eq(port, 9000);
+	ck_assert(config_parse_listen(":80", host, sizeof host, &port, &err));
+	ck_assert_str_eq(host, "0.0.0.0");
+}
+END_TEST
+
+START_TEST(bad_listen_addresses_say_why)
+{
+	char host[64];
+	unsigned short port;
+	const char *err = NULL;
+
+	ck_assert(!config_parse_listen("localhost", host, sizeof host, &port, &err));
+	ck_assert_ptr_nonnull(err);
+	ck_assert(!config_parse_listen("127.0.0.1:http", host, sizeof host, &port, &err));
+	ck_assert(!config_parse_listen("127.0.0.1:70000", host, sizeof host, &port, &err));
+	ck_assert(!config_parse_listen("127.0.0.1:", host, sizeof host, &port, &err));
+	ck_assert(!config_parse_listen("[::1:80", host, sizeof host, &port, &err));
+}
+END_TEST
+
+START_TEST(defaults_and_overrides_from_environment)
+{
+	struct config c;
+	char err[256];
+
+	unsetenv("WORKPLAN_LISTEN");
+	unsetenv("WORKPLAN_THREADS");
+	setenv("DATABASE_URL", "", 1);
+	ck_assert(config_load(&c, err, sizeof err));
+	ck_assert_str_eq(c.listen_host, "127.0.0.1");
+	ck_assert_uint_eq(c.listen_port, 8080);
+	ck_assert_ptr_null(c.database_url);
+	setenv("WORKPLAN_LISTEN", "0.0.0.0:9090", 1);
+	setenv("WORKPLAN_THREADS", "8", 1);
+	setenv("DATABASE_URL", "postgresql:///workplan", 1);
+	ck_assert(config_load(&c, err, sizeof err));
+	ck_assert_uint_eq(c.listen_port, 9090);
+	ck_assert_int_eq(c.threads, 8);
+	ck_assert_str_eq(c.database_url, "postgresql:///workplan");
+}
+END_TEST
+
+START_TEST(bad_numbers_name_the_variable)
+{
+	struct config c;
+	char err[256];
+
+	setenv("WORKPLAN_THREADS", "lots", 1);
+	ck_assert(!config_load(&c, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "WORKPLAN_THREADS"));
+	setenv("WORKPLAN_THREADS", "0", 1);
+	ck_assert(!config_load(&c, err, sizeof err));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, listen_addresses_parse);
+	tcase_add_test(tc, bad_listen_addresses_say_why);
+	tcase_add_test(tc, defaults_and_overrides_from_environment);
+	tcase_add_test(tc, bad_numbers_name_the_variable);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}

@@ -1,0 +1,174 @@
+/* The field-table validator: types, bounds, enums, unknown keys, text. */
+#include "harness.h"
+#include "jspec.h"
+
+#include <string.h>
+
+static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
+					"completed", "cancelled", NULL };
+
+static const char *title, *narrative, *url;
+static long long percent;
+static int status, period;
+static json_t *evidence;
+
+static const struct js_field evidence_spec[] = {
+	{ .name = "title", .type = JS_STRING, .flags = JS_REQUIRED, .min = 1, .max = 200 },
+	{ .name = "url", .type = JS_URL, .flags = JS_REQUIRED, .out = &url },
+	{ 0 },
+};
+
+static const struct js_field spec[] = {
+	{ .name = "title", .type = JS_STRING, .flags = JS_REQUIRED, .min = 1, .max = 20, .out = &title },
+	{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = statuses, .out = &status },
+	{ .name = "percent_complete", .type = JS_INT, .min = 0, .max = 100, .out = &percent },
+	{ .name = "period", .type = JS_PERIOD, .out = &period },
+	{ .name = "narrative", .type = JS_TEXT, .flags = JS_NULLABLE, .max_words = 5, .out = &narrative },
+	{ .name = "evidence", .type = JS_OBJECTS, .max = 3, .sub = evidence_spec, .out = &evidence },
+	{ 0 },
+};
+
+/* Validates text; returns the errors array (caller decrefs). */
+static json_t *check(const char *text, bool *ok)
+{
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *errors = json_array();
+
+	ck_assert_msg(doc != NULL, "test JSON does not parse: %s", text);
+	*ok = js_validate(doc, spec, errors);
+	json_decref(doc);
+	return errors;
+}
+
+static const char *first_field(json_t *errors)
+{
+	return json_string_value(json_object_get(json_array_get(errors, 0), "field"));
+}
+
+START_TEST(valid_body_fills_outputs)
+{
+	json_t *doc = json_loads("{\"title\":\"Webinar\",\"status\":\"at_risk\",\"percent_complete\":40,"
+				 "\"period\":\"2022-Q3\",\"narrative\":\"Two more sessions.\","
+				 "\"evidence\":[{\"title\":\"Agenda\",\"url\":\"https://example.org/a\"}]}",
+				 0, NULL);
+	json_t *errors = json_array();
+
+	ck_assert(js_validate(doc, spec, errors));
+	ck_assert_int_eq(json_array_size(errors), 0);
+	ck_assert_str_eq(title, "Webinar");
+	ck_assert_int_eq(status, 2);
+	ck_assert_int_eq(percent, 40);
+	ck_assert_int_eq(period, 2022 * 4 + 2);
+	ck_assert_str_eq(narrative, "Two more sessions.");
+	ck_assert_int_eq(json_array_size(evidence), 1);
+	json_decref(doc);
+	json_decref(errors);
+}
+END_TEST
+
+START_TEST(each_rejection_names_its_field)
+{
+	static const struct { const char *body, *field; } cases[] = {
+		{ "{\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":7,\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":\"\",\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":\"this title is far too long\",\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":\"a\\u0007b\",\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":\"a\\nb\",\"status\":\"on_track\"}", "title" },
+		{ "{\"title\":\"x\",\"status\":\"finished\"}", "status" },
+		{ "{\"title\":\"x\",\"status\":null}", "status" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":101}", "percent_complete" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":\"50\"}", "percent_complete" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":50.5}", "percent_complete" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"period\":\"2022-Q5\"}", "period" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"narrative\":\"one two three four five six\"}", "narrative" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":{}}", "evidence" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"javascript:alert(1)\"}]}", "evidence[0].url" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"ftp://x.org\"}]}", "evidence[0].url" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"https://x.org\",\"extra\":1}]}", "evidence[0].extra" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[1]}", "evidence[0]" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"owner\":\"me\"}", "owner" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool ok;
+		json_t *errors = check(cases[i].body, &ok);
+
+		ck_assert_msg(!ok, "accepted %s", cases[i].body);
+		ck_assert_msg(json_array_size(errors) >= 1, "no errors for %s", cases[i].body);
+		ck_assert_msg(!strcmp(first_field(errors), cases[i].field), "%s: field %s, want %s",
+			      cases[i].body, first_field(errors), cases[i].field);
+		json_decref(errors);
+	}
+}
+END_TEST
+
+START_TEST(every_problem_is_reported_at_once)
+{
+	bool ok;
+	json_t *errors = check("{\"title\":1,\"status\":\"x\",\"junk\":true}", &ok);
+
+	ck_assert(!ok);
+	ck_assert_int_eq(json_array_size(errors), 3);
+	json_decref(errors);
+}
+END_TEST
+
+START_TEST(body_must_be_an_object)
+{
+	json_t *errors = json_array(), *arr = json_array();
+
+	ck_assert(!js_validate(arr, spec, errors));
+	ck_assert_int_eq(json_array_size(errors), 1);
+	json_decref(arr);
+	json_decref(errors);
+}
+END_TEST
+
+START_TEST(words_are_counted_as_a_reader_would)
+{
+	ck_assert_int_eq(text_words(""), 0);
+	ck_assert_int_eq(text_words("  The Network met  twice. "), 4);
+	ck_assert_int_eq(text_words("state-of-the-art work — done"), 3);
+	ck_assert_int_eq(text_words("Le Réseau s'est réuni à Genève"), 6);
+	ck_assert_int_eq(text_words("La Red se reunió en Ginebra"), 6);
+	ck_assert_int_eq(text_words("اجتمعت الشبكة في جنيف"), 4);
+	ck_assert_int_eq(text_words("网络在日内瓦开会"), 8);
+	ck_assert_int_eq(text_words("WHO 与 UNODC 合作"), 5);
+	ck_assert_int_eq(text_words("一、二。"), 2);
+}
+END_TEST
+
+START_TEST(text_rules)
+{
+	ck_assert_ptr_null(text_check("Line one\nline two\ttab", true));
+	ck_assert_ptr_nonnull(text_check("Line one\nline two", false));
+	ck_assert_ptr_nonnull(text_check("bell\a", true));
+	ck_assert_ptr_nonnull(text_check("c1 \xc2\x85 control", true));
+	ck_assert_int_eq(text_chars("Genève"), 6);
+	ck_assert(date_valid("2024-02-29"));
+	ck_assert(!date_valid("2023-02-29"));
+	ck_assert(!date_valid("2023-13-01"));
+	ck_assert(!date_valid("2023-1-01"));
+	ck_assert(url_valid("https://www.ohchr.org/en/a?b=c#d"));
+	ck_assert(url_valid("HTTP://example.org"));
+	ck_assert(!url_valid("https://"));
+	ck_assert(!url_valid("https://exa mple.org"));
+	ck_assert(!url_valid("file:///etc/passwd"));
+	ck_assert(!url_valid("//example.org"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("jspec");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, valid_body_fills_outputs);
+	tcase_add_test(tc, each_rejection_names_its_field);
+	tcase_add_test(tc, every_problem_is_reported_at_once);
+	tcase_add_test(tc, body_must_be_an_object);
+	tcase_add_test(tc, words_are_counted_as_a_reader_would);
+	tcase_add_test(tc, text_rules);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}

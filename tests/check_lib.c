@@ -1,0 +1,87 @@
+/* Small library pieces: SHA-256, tokens, bounded buffers. */
+#include "buf.h"
+#include "harness.h"
+#include "sha256.h"
+#include "token.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void hex_of(const char *s, size_t n, char out[65])
+{
+	unsigned char d[SHA256_LEN];
+
+	sha256(s, n, d);
+	sha256_hex(d, out);
+}
+
+START_TEST(sha256_matches_the_standard_vectors)
+{
+	char hex[65], *million = malloc(1000000);
+
+	hex_of("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hex_of("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	ck_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(million, 'a', 1000000);
+	hex_of(million, 1000000, hex);
+	ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(million);
+}
+END_TEST
+
+START_TEST(tokens_are_long_random_and_distinct)
+{
+	char a[TOKEN_STRLEN], b[TOKEN_STRLEN];
+	unsigned char ha[SHA256_LEN], hb[SHA256_LEN];
+
+	ck_assert(token_generate(a));
+	ck_assert(token_generate(b));
+	ck_assert_uint_eq(strlen(a), TOKEN_STRLEN - 1);
+	ck_assert(!strncmp(a, TOKEN_PREFIX, strlen(TOKEN_PREFIX)));
+	ck_assert_str_ne(a, b);
+	/* 43 base64url digits carry 256 bits, well above the 160 required */
+	ck_assert_uint_ge((strlen(a) - strlen(TOKEN_PREFIX)) * 6, 160);
+	for (const char *p = a + strlen(TOKEN_PREFIX); *p; p++)
+		ck_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
+	token_hash(a, ha);
+	token_hash(b, hb);
+	ck_assert(memcmp(ha, hb, SHA256_LEN));
+}
+END_TEST
+
+START_TEST(buffers_refuse_to_grow_past_their_maximum)
+{
+	struct buf b;
+	char *s;
+	size_t n;
+
+	buf_init(&b, 10);
+	ck_assert(buf_adds(&b, "0123456789"));
+	ck_assert(!buf_adds(&b, "x"));
+	ck_assert_uint_eq(b.len, 10);
+	ck_assert_str_eq(b.data, "0123456789");
+	buf_reset(&b);
+	ck_assert(buf_printf(&b, "%d-%s", 42, "ab"));
+	ck_assert(!buf_printf(&b, "%s", "this is too long"));
+	s = buf_steal(&b, &n);
+	ck_assert_str_eq(s, "42-ab");
+	ck_assert_uint_eq(n, 5);
+	ck_assert_ptr_null(b.data);
+	free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, sha256_matches_the_standard_vectors);
+	tcase_add_test(tc, tokens_are_long_random_and_distinct);
+	tcase_add_test(tc, buffers_refuse_to_grow_past_their_maximum);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}

@@ -1,0 +1,361 @@
+/* The e2e harness. scripts/test.sh starts a throwaway cluster and passes
+ * WORKPLAN_TEST_CONNINFO (without dbname), WORKPLAN_TEST_PGDIR and
+ * WORKPLAN_BIN; it also creates the seeded template database. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	ck_assert_msg(v && *v, "%s is not set: run the tests with make test", name);
+	return v;
+}
+
+const char *t_conninfo(const char *dbname)
+{
+	static __thread char ci[1024];
+
+	snprintf(ci, sizeof ci, "%s dbname=%s", env("WORKPLAN_TEST_CONNINFO"), dbname);
+	return ci;
+}
+
+char *t_sql(const char *dbname, const char *sql)
+{
+	PGconn *c = PQconnectdb(t_conninfo(dbname));
+	PGresult *r;
+	char *v = NULL;
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK,
+		      "%s: %s", sql, PQerrorMessage(c));
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+long t_sql_long(const char *dbname, const char *sql)
+{
+	char *v = t_sql(dbname, sql);
+	long n;
+
+	ck_assert_msg(v != NULL, "%s returned nothing", sql);
+	n = atol(v);
+	free(v);
+	return n;
+}
+
+void t_db_create(char *dbname, size_t n, bool seeded)
+{
+	static int counter;
+	char sql[256];
+
+	snprintf(dbname, n, "t_%d_%d_%ld", (int)getpid(), ++counter, (long)time(NULL) % 100000);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s%s", dbname,
+		 seeded ? " TEMPLATE workplan_template" : "");
+	free(t_sql("postgres", sql));
+}
+
+static char *read_all(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *s = malloc(cap);
+	ssize_t k;
+
+	while ((k = read(fd, s + len, cap - len - 1)) > 0) {
+		len += k;
+		if (cap - len < 2)
+			s = realloc(s, cap *= 2);
+	}
+	s[len] = '\0';
+	return s;
+}
+
+int t_admin(const char *dbname, char **out, char **err, ...)
+{
+	char *argv[32], path[512];
+	int po[2], pe[2], status, argc = 1;
+	char *o, *e;
+	va_list ap;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/workplan-admin", env("WORKPLAN_BIN"));
+	argv[0] = path;
+	va_start(ap, err);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	ck_assert(pipe(po) == 0 && pipe(pe) == 0);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	/* outputs are small: read stdout fully, then stderr */
+	o = read_all(po[0]);
+	e = read_all(pe[0]);
+	close(po[0]);
+	close(pe[0]);
+	waitpid(pid, &status, 0);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *t_member_token(const char *dbname, const char *email, const char *role,
+		     const char *entity)
+{
+	char *out, *err, *last, *nl;
+	int rc;
+
+	rc = t_admin(dbname, NULL, &err, "member", "add", "--name", "Test Member", "--email", email,
+		     "--entity", entity, "--role", role, NULL);
+	ck_assert_msg(rc == 0, "member add failed: %s", err);
+	free(err);
+	rc = t_admin(dbname, &out, &err, "token", "create", "--email", email, NULL);
+	ck_assert_msg(rc == 0, "token create failed: %s", err);
+	free(err);
+	nl = strrchr(out, '\n');
+	if (nl && !nl[1])
+		*nl = '\0';
+	last = strrchr(out, '\n');
+	last = strdup(last ? last + 1 : out);
+	free(out);
+	return last;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	ck_assert(fd >= 0);
+	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+void t_server_start(struct server *s, const char *dbname)
+{
+	char path[512], listen[64], log[600];
+	struct resp *r = NULL;
+
+	snprintf(s->dbname, sizeof s->dbname, "%s", dbname);
+	s->port = free_port();
+	snprintf(path, sizeof path, "%s/workplan-api", env("WORKPLAN_BIN"));
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+	snprintf(log, sizeof log, "%s/api-%s.log", env("WORKPLAN_TEST_LOGDIR"), dbname);
+	s->pid = fork();
+	ck_assert(s->pid >= 0);
+	if (s->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		setenv("WORKPLAN_LISTEN", listen, 1);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		usleep(25000);
+		r = t_get(s, "/v1/health", NULL);
+		if (r->status == 200)
+			break;
+		t_resp_free(r);
+		r = NULL;
+	}
+	ck_assert_msg(r != NULL, "workplan-api did not become healthy (log: %s)", log);
+	t_resp_free(r);
+}
+
+void t_server_stop(struct server *s)
+{
+	int status;
+
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *cls)
+{
+	struct resp *r = cls;
+
+	r->body = realloc(r->body, r->len + size * n + 1);
+	memcpy(r->body + r->len, data, size * n);
+	r->len += size * n;
+	r->body[r->len] = '\0';
+	return size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *cls)
+{
+	struct resp *r = cls;
+	size_t have = strlen(r->headers);
+
+	/* a new status line (after 100 Continue) starts the headers over */
+	if (!strncmp(data, "HTTP/", 5))
+		have = r->headers[0] = '\0';
+	if (have + size * n < sizeof r->headers) {
+		memcpy(r->headers + have, data, size * n);
+		r->headers[have + size * n] = '\0';
+	}
+	return size * n;
+}
+
+struct resp *t_http(const struct server *s, const char *method, const char *path,
+		    const char *token, const char *content_type, const char *body,
+		    size_t body_len, const char *extra_header)
+{
+	struct resp *r = calloc(1, sizeof *r);
+	struct curl_slist *h = NULL;
+	char url[2048], line[256];
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (token) {
+		snprintf(line, sizeof line, "Authorization: Bearer %s", token);
+		h = curl_slist_append(h, line);
+	}
+	if (content_type) {
+		snprintf(line, sizeof line, "Content-Type: %s", content_type);
+		h = curl_slist_append(h, line);
+	}
+	h = curl_slist_append(h, "Expect:");
+	if (extra_header)
+		h = curl_slist_append(h, extra_header);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	else
+		r->status = -1; /* no answer at all */
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (r->body)
+		r->json = json_loadb(r->body, r->len, 0, NULL);
+	return r;
+}
+
+struct resp *t_get(const struct server *s, const char *path, const char *token)
+{
+	return t_http(s, "GET", path, token, NULL, NULL, 0, NULL);
+}
+
+char *t_header(const struct resp *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = r->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			const char *v = p + n + 1, *end;
+
+			while (*v == ' ')
+				v++;
+			end = v + strcspn(v, "\r\n");
+			return strndup(v, end - v);
+		}
+	}
+	return NULL;
+}
+
+void t_resp_free(struct resp *r)
+{
+	if (!r)
+		return;
+	json_decref(r->json);
+	free(r->body);
+	free(r);
+}
+
+void t_assert_problem(const struct resp *r, long status, const char *slug)
+{
+	char type[128], *ct = t_header(r, "Content-Type");
+
+	ck_assert_msg(r->status == status, "status %ld, expected %ld; body: %s", r->status, status,
+		      r->body ? r->body : "");
+	ck_assert_msg(ct && !strcmp(ct, "application/problem+json"), "content type %s",
+		      ct ? ct : "(none)");
+	free(ct);
+	ck_assert_msg(r->json != NULL, "problem body is not JSON: %s", r->body);
+	snprintf(type, sizeof type, "/problems/%s", slug);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "type")), type);
+	ck_assert_int_eq(json_integer_value(json_object_get(r->json, "status")), status);
+	ck_assert(json_is_string(json_object_get(r->json, "title")));
+	ck_assert(json_is_string(json_object_get(r->json, "detail")));
+	ck_assert(json_is_array(json_object_get(r->json, "errors")));
+}
+
+void t_cluster(const char *action)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s '%s' >/dev/null", action,
+		 env("WORKPLAN_TEST_PGDIR"));
+	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
+int t_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,63 @@
+/* End-to-end test harness: throwaway databases on the test cluster, the
+ * real binaries started on free ports, HTTP through libcurl. Every helper
+ * fails the running test (ck_abort) when the set-up itself breaks. */
+#ifndef WP_HARNESS_H
+#define WP_HARNESS_H
+
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct server {
+	pid_t pid;
+	int port;
+	char dbname[64];
+};
+
+struct resp {
+	long status;
+	char *body;
+	size_t len;
+	json_t *json;        /* parsed body when it is JSON, else NULL */
+	char headers[4096];  /* raw response headers */
+};
+
+/* A fresh database: seeded from the migrated and seeded template, or empty. */
+void t_db_create(char *dbname, size_t n, bool seeded);
+/* The conninfo of a database on the test cluster. */
+const char *t_conninfo(const char *dbname);
+/* The first column of the first row of sql, or NULL; caller frees. */
+char *t_sql(const char *dbname, const char *sql);
+long t_sql_long(const char *dbname, const char *sql);
+
+/* Runs bin/workplan-admin with args (NULL-terminated) against dbname.
+ * Returns the exit status; stdout and stderr go to out and err when not NULL. */
+int t_admin(const char *dbname, char **out, char **err, ...);
+/* A member with that role and entity, and a new token for them. */
+char *t_member_token(const char *dbname, const char *email, const char *role,
+		     const char *entity);
+
+void t_server_start(struct server *s, const char *dbname);
+void t_server_stop(struct server *s);
+
+/* One HTTP request. token and content_type may be NULL; body may be NULL.
+ * extra_header is one "Name: value" line or NULL. */
+struct resp *t_http(const struct server *s, const char *method, const char *path,
+		    const char *token, const char *content_type, const char *body,
+		    size_t body_len, const char *extra_header);
+struct resp *t_get(const struct server *s, const char *path, const char *token);
+/* The value of a response header, or NULL; caller frees. */
+char *t_header(const struct resp *r, const char *name);
+void t_resp_free(struct resp *r);
+/* Asserts r is an RFC 9457 problem of this type and status. */
+void t_assert_problem(const struct resp *r, long status, const char *slug);
+
+/* The private cluster's control script and folder (for outage tests). */
+void t_cluster(const char *action);
+
+
+
+/* Runs a suite, printing check's summary; the process exit status. */
+int t_run(Suite *s);
+#endif
