@@ -12,7 +12,6 @@ struct db {
 	char *application_name;
 	int statement_timeout_ms;
 	PGconn *conn;
-	long long failed_at_us; /* last failed connection attempt */
 	unsigned char prepared[DB_MAX_STMTS];
 	char error[512];
 	char constraint[128];
@@ -20,6 +19,9 @@ struct db {
 
 static atomic_int next_slot = 1;
 static atomic_int open_connections;
+/* Last failed connection attempt by any thread; 0 once one succeeds, so
+ * every thread reconnects as soon as the server is back. */
+static atomic_llong failed_at_us;
 
 struct db *db_new(const char *conninfo, const char *application_name,
 		  int statement_timeout_ms)
@@ -87,22 +89,26 @@ enum db_rc db_connect(struct db *db)
 {
 	const char *keys[] = { "connect_timeout", "dbname", "application_name", NULL };
 	const char *vals[] = { "3", db->conninfo, db->application_name, NULL };
-	char set[96];
+	char set[128];
+	long long failed;
 	PGresult *r;
 
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return DB_OK;
 	db_disconnect(db);
 	/* Do not hammer a server that is down: one attempt per 250 ms. */
-	if (db->failed_at_us && now_us() - db->failed_at_us < 250000)
+	failed = atomic_load(&failed_at_us);
+	if (failed && now_us() - failed < 250000) {
+		db_set_error(db, "the database was unreachable moments ago", NULL);
 		return DB_DOWN;
+	}
 	/* dbname comes after connect_timeout, so a conninfo may override it */
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	atomic_fetch_add(&open_connections, 1);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		db_set_error(db, PQerrorMessage(db->conn), NULL);
 		db_disconnect(db);
-		db->failed_at_us = now_us();
+		atomic_store(&failed_at_us, now_us());
 		return DB_DOWN;
 	}
 	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
@@ -112,11 +118,11 @@ enum db_rc db_connect(struct db *db)
 		db_set_error(db, PQerrorMessage(db->conn), NULL);
 		PQclear(r);
 		db_disconnect(db);
-		db->failed_at_us = now_us();
+		atomic_store(&failed_at_us, now_us());
 		return DB_DOWN;
 	}
 	PQclear(r);
-	db->failed_at_us = 0;
+	atomic_store(&failed_at_us, 0);
 	return DB_OK;
 }
 
@@ -161,17 +167,14 @@ static int db_slot(struct db_stmt *s)
 	return slot;
 }
 
-enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
-		    const char *const *params, PGresult **res)
+static enum db_rc db_query_once(struct db *db, struct db_stmt *s, int nparams,
+				const char *const *params, PGresult **res)
 {
 	int slot = db_slot(s);
 	char name[16];
 	enum db_rc rc;
 	PGresult *r;
 
-	*res = NULL;
-	if (db_connect(db) != DB_OK)
-		return DB_DOWN;
 	snprintf(name, sizeof name, "s%d", slot);
 	if (!db->prepared[slot]) {
 		r = PQprepare(db->conn, name, s->sql, nparams, NULL);
@@ -200,17 +203,51 @@ enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
 	}
 }
 
-enum db_rc db_exec(struct db *db, const char *sql)
+static enum db_rc db_exec_once(struct db *db, const char *sql)
 {
 	enum db_rc rc = DB_OK;
-	PGresult *r;
+	PGresult *r = PQexec(db->conn, sql);
 
-	if (db_connect(db) != DB_OK)
-		return DB_DOWN;
-	r = PQexec(db->conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = db_classify(db, r);
 	PQclear(r);
+	return rc;
+}
+
+/* A connection may have died while idle (the server restarted): outside a
+ * transaction nothing is lost by reconnecting and trying once more. */
+static bool db_may_retry(struct db *db, bool was_idle, enum db_rc rc)
+{
+	return rc == DB_DOWN && was_idle && db_connect(db) == DB_OK;
+}
+
+enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
+		    const char *const *params, PGresult **res)
+{
+	enum db_rc rc;
+	bool idle;
+
+	*res = NULL;
+	if (db_connect(db) != DB_OK)
+		return DB_DOWN;
+	idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	rc = db_query_once(db, s, nparams, params, res);
+	if (db_may_retry(db, idle, rc))
+		rc = db_query_once(db, s, nparams, params, res);
+	return rc;
+}
+
+enum db_rc db_exec(struct db *db, const char *sql)
+{
+	enum db_rc rc;
+	bool idle;
+
+	if (db_connect(db) != DB_OK)
+		return DB_DOWN;
+	idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	rc = db_exec_once(db, sql);
+	if (db_may_retry(db, idle, rc))
+		rc = db_exec_once(db, sql);
 	return rc;
 }
 

@@ -1,0 +1,430 @@
+/* workplan-api end to end: the real binary over HTTP against a real
+ * database. Health, authentication and roles, pillars, caching headers,
+ * the problem responses of the skeleton, metrics, draining on SIGTERM, and
+ * recovery from a PostgreSQL outage. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct server srv;
+static char db[64];
+static char *cochair, *lead, *viewer;
+
+static void setup(void)
+{
+	t_db_create(db, sizeof db, true);
+	cochair = t_member_token(db, "cochair@ohchr.org", "cochair", "OHCHR");
+	lead = t_member_token(db, "lead@who.int", "lead", "WHO");
+	viewer = t_member_token(db, "viewer@unicef.org", "viewer", "UNICEF");
+	t_server_start(&srv, db);
+}
+
+static void teardown(void)
+{
+	t_server_stop(&srv);
+}
+
+static struct resp *patch(const char *path, const char *token, const char *if_match,
+			  const char *body)
+{
+	char h[128] = "";
+
+	if (if_match)
+		snprintf(h, sizeof h, "If-Match: %s", if_match);
+	return t_http(&srv, "PATCH", path, token, "application/json", body, strlen(body),
+		      if_match ? h : NULL);
+}
+
+START_TEST(health_is_public_and_reports_the_database)
+{
+	struct resp *r = t_get(&srv, "/v1/health", NULL);
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "ok");
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "database")), "ok");
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(member_routes_need_a_valid_token)
+{
+	struct resp *r = t_get(&srv, "/v1/pillars", NULL);
+	char *h = t_header(r, "WWW-Authenticate");
+
+	t_assert_problem(r, 401, "unauthorized");
+	ck_assert_str_eq(h, "Bearer");
+	free(h);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/pillars", "wpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	t_assert_problem(r, 401, "unauthorized");
+	t_resp_free(r);
+	r = t_http(&srv, "GET", "/v1/pillars", NULL, NULL, NULL, 0, "Authorization: Basic dXNlcjpwYXNz");
+	t_assert_problem(r, 401, "unauthorized");
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(revoked_token_is_refused)
+{
+	char *token = t_member_token(db, "gone@undp.org", "viewer", "UNDP"), *out;
+	struct resp *r = t_get(&srv, "/v1/pillars", token);
+	char id[32];
+
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	snprintf(id, sizeof id, "%ld", t_sql_long(db, "SELECT t.id FROM api_token t JOIN member m"
+						  " ON m.id = t.member_id WHERE m.email = 'gone@undp.org'"));
+	ck_assert_int_eq(t_admin(db, &out, NULL, "token", "revoke", "--id", id, NULL), 0);
+	free(out);
+	r = t_get(&srv, "/v1/pillars", token);
+	t_assert_problem(r, 401, "unauthorized");
+	t_resp_free(r);
+	free(token);
+}
+END_TEST
+
+START_TEST(pillars_list_the_work_plan_with_leads)
+{
+	struct resp *r = t_get(&srv, "/v1/pillars", viewer);
+	json_t *items = json_object_get(r->json, "items"), *p5, *p6, *p7;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(json_array_size(items), 8);
+	ck_assert(json_is_null(json_object_get(r->json, "next")));
+	p5 = json_array_get(items, 4);
+	p6 = json_array_get(items, 5);
+	p7 = json_array_get(items, 6);
+	ck_assert_int_eq(json_integer_value(json_object_get(p5, "number")), 5);
+	ck_assert_str_eq(json_string_value(json_object_get(p5, "name")), "Communications");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p5, "leads"), 0)), "DGC");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p5, "leads"), 1)), "UNFPA");
+	ck_assert_int_eq(json_integer_value(json_object_get(p6, "actions")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p6, "by_status"),
+							    "not_started")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(p7, "status")), "inactive");
+	ck_assert_int_eq(json_array_size(json_object_get(p7, "leads")), 0);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(p7, "inactive_reason")),
+				     "Task Force on Addressing Racism"));
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/pillars/8", lead);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "name")), "Network Development");
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "leads")), 2);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(unknown_pillars_and_paths_are_404)
+{
+	static const char *const paths[] = { "/v1/pillars/0", "/v1/pillars/9", "/v1/pillars/x",
+					     "/v1/pillars/1x", "/v1/pillars/01", "/v1/nothing",
+					     "/v1/pillars/1/2", "/" };
+
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		struct resp *r = t_get(&srv, paths[i], viewer);
+
+		t_assert_problem(r, 404, "not-found");
+		t_resp_free(r);
+	}
+}
+END_TEST
+
+START_TEST(wrong_method_is_405_with_allow)
+{
+	struct resp *r = t_http(&srv, "DELETE", "/v1/pillars/1", cochair, NULL, NULL, 0, NULL);
+	char *allow = t_header(r, "Allow");
+
+	t_assert_problem(r, 405, "method-not-allowed");
+	ck_assert_str_eq(allow, "GET, PATCH");
+	free(allow);
+	t_resp_free(r);
+	r = t_http(&srv, "TRACE", "/v1/health", NULL, NULL, NULL, 0, NULL);
+	t_assert_problem(r, 405, "method-not-allowed");
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(get_has_a_strong_etag_and_honours_if_none_match)
+{
+	struct resp *r = t_get(&srv, "/v1/pillars", viewer), *again;
+	char *etag = t_header(r, "ETag"), h[128];
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(etag);
+	ck_assert(etag[0] == '"');
+	snprintf(h, sizeof h, "If-None-Match: %s", etag);
+	again = t_http(&srv, "GET", "/v1/pillars", viewer, NULL, NULL, 0, h);
+	ck_assert_int_eq(again->status, 304);
+	ck_assert_uint_eq(again->len, 0);
+	t_resp_free(again);
+	again = t_http(&srv, "GET", "/v1/pillars", viewer, NULL, NULL, 0, "If-None-Match: \"other\"");
+	ck_assert_int_eq(again->status, 200);
+	t_resp_free(again);
+	free(etag);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(cochair_edits_a_pillar_with_if_match)
+{
+	struct resp *r = t_get(&srv, "/v1/pillars/4", viewer), *p;
+	char *etag = t_header(r, "ETag");
+	long audit_before = t_sql_long(db, "SELECT count(*) FROM audit");
+
+	t_resp_free(r);
+	p = patch("/v1/pillars/4", cochair, etag, "{\"leads\":[\"UNAIDS\",\"UNWOMEN\"]}");
+	ck_assert_int_eq(p->status, 200);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p->json, "leads"), 1)),
+			 "UNWOMEN");
+	ck_assert_str_eq(json_string_value(json_object_get(p->json, "version")), "2");
+	t_resp_free(p);
+	/* the same ETag is now stale */
+	p = patch("/v1/pillars/4", cochair, etag, "{\"name\":\"Intersectionality!\"}");
+	t_assert_problem(p, 412, "precondition-failed");
+	t_resp_free(p);
+	/* the version works as If-Match too */
+	p = patch("/v1/pillars/4", cochair, "\"2\"", "{\"status\":\"inactive\",\"inactive_reason\":\"Paused for review\"}");
+	ck_assert_int_eq(p->status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(p->json, "status")), "inactive");
+	t_resp_free(p);
+	p = patch("/v1/pillars/4", cochair, "\"3\"", "{\"status\":\"active\"}");
+	ck_assert_int_eq(p->status, 200);
+	ck_assert(json_is_null(json_object_get(p->json, "inactive_reason")));
+	t_resp_free(p);
+	ck_assert_int_gt(t_sql_long(db, "SELECT count(*) FROM audit"), audit_before);
+	ck_assert_int_gt(t_sql_long(db, "SELECT count(*) FROM audit WHERE table_name = 'pillar'"
+				    " AND actor LIKE 'member:%'"), 0);
+	free(etag);
+}
+END_TEST
+
+/* The pillar and its leads, to prove a rejection changed nothing. */
+static char *pillar_state(int n)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SELECT p::text || (SELECT string_agg(entity, ',') FROM pillar_lead"
+		 " WHERE pillar = p.number) FROM pillar p WHERE number = %d", n);
+	return t_sql(db, sql);
+}
+
+static void assert_unchanged_after(struct resp *r, const char *before, long status,
+				   const char *slug)
+{
+	char *after = pillar_state(1);
+
+	t_assert_problem(r, status, slug);
+	ck_assert_str_eq(after, before);
+	free(after);
+	t_resp_free(r);
+}
+
+START_TEST(rejected_pillar_edits_change_nothing)
+{
+	char *before = pillar_state(1), big[70000];
+	struct resp *r;
+
+	assert_unchanged_after(patch("/v1/pillars/1", lead, "*", "{\"name\":\"Mine\"}"), before, 403, "forbidden");
+	assert_unchanged_after(patch("/v1/pillars/1", viewer, "*", "{\"name\":\"Mine\"}"), before, 403, "forbidden");
+	assert_unchanged_after(patch("/v1/pillars/1", NULL, "*", "{\"name\":\"Mine\"}"), before, 401, "unauthorized");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, NULL, "{\"name\":\"X\"}"), before, 428, "precondition-required");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":"), before, 400, "malformed-json");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":\"a\",\"name\":\"b\"}"), before, 400, "malformed-json");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "[1,2]"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":\"\"}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":7}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":\"x'); DROP TABLE pillar; --\",\"colour\":\"red\"}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"status\":\"paused\"}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"status\":\"inactive\"}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":\"New name\",\"leads\":[\"WHO\",\"NOPE\"]}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"leads\":[\"WHO\",\"WHO\"]}"), before, 422, "validation");
+	assert_unchanged_after(patch("/v1/pillars/1", cochair, "*", "{\"name\":\"bad \\u0001 char\"}"), before, 422, "validation");
+	r = t_http(&srv, "PATCH", "/v1/pillars/1", cochair, "application/json", "{\"name\":\"\xff\xfe\"}", 12, "If-Match: *");
+	assert_unchanged_after(r, before, 400, "malformed-json");
+	r = t_http(&srv, "PATCH", "/v1/pillars/1", cochair, "text/plain", "{\"name\":\"X\"}", 12, "If-Match: *");
+	assert_unchanged_after(r, before, 415, "unsupported-media-type");
+	memset(big, ' ', sizeof big);
+	memcpy(big, "{\"name\":\"X\"}", 12);
+	r = t_http(&srv, "PATCH", "/v1/pillars/1", cochair, "application/json", big, sizeof big, "If-Match: *");
+	assert_unchanged_after(r, before, 413, "payload-too-large");
+	r = t_http(&srv, "PATCH", "/v1/pillars/1", cochair, "application/json", big, sizeof big,
+		   "Transfer-Encoding: chunked");
+	assert_unchanged_after(r, before, 413, "payload-too-large");
+	free(before);
+}
+END_TEST
+
+START_TEST(validation_errors_name_every_field)
+{
+	struct resp *r = patch("/v1/pillars/2", cochair, "*", "{\"name\":1,\"status\":\"x\",\"owner\":\"me\"}");
+	json_t *errors = json_object_get(r->json, "errors");
+	char fields[128] = "";
+
+	t_assert_problem(r, 422, "validation");
+	for (size_t i = 0; i < json_array_size(errors); i++) {
+		strcat(fields, json_string_value(json_object_get(json_array_get(errors, i), "field")));
+		strcat(fields, ",");
+	}
+	ck_assert_str_eq(fields, "owner,name,status,");
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(metrics_count_requests_on_loopback)
+{
+	struct resp *r;
+
+	free(t_get(&srv, "/v1/health", NULL)->body);
+	r = t_get(&srv, "/metrics", NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "workplan_http_requests_total{route=\"GET /v1/health\",status=\"200\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "workplan_http_request_duration_seconds_bucket{route=\"GET /v1/health\",le=\"+Inf\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "workplan_db_connections_open"));
+	ck_assert_ptr_nonnull(strstr(r->body, "workplan_db_connections_in_use"));
+	ck_assert_ptr_nonnull(strstr(r->body, "status=\"404\""));
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(log_has_one_line_per_request_and_no_token)
+{
+	char path[600], *log;
+	FILE *f;
+	long n;
+
+	free(t_get(&srv, "/v1/pillars/3", cochair)->body);
+	usleep(100000);
+	snprintf(path, sizeof path, "%s/api-%s.log", getenv("WORKPLAN_TEST_LOGDIR"), db);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	log = calloc(1, n + 1);
+	ck_assert_int_eq(fread(log, 1, n, f), n);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(log, "GET /v1/pillars/3 200 "));
+	ck_assert_ptr_null(strstr(log, cochair + 4));
+	ck_assert_ptr_null(strstr(log, lead + 4));
+	free(log);
+}
+END_TEST
+
+START_TEST(sigterm_drains_and_exits_cleanly)
+{
+	struct server s;
+	int status;
+	long long t0;
+
+	t_server_start(&s, db);
+	kill(s.pid, SIGTERM);
+	t0 = time(NULL);
+	ck_assert_int_eq(waitpid(s.pid, &status, 0), s.pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_le(time(NULL) - t0, 3);
+}
+END_TEST
+
+START_TEST(worker_listens_and_stops_on_sigterm)
+{
+	char path[512], log[600];
+	int status;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/workplan-worker", getenv("WORKPLAN_BIN"));
+	snprintf(log, sizeof log, "%s/worker-%s.log", getenv("WORKPLAN_TEST_LOGDIR"), db);
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen(log, "w", stderr))
+			_exit(126);
+		setenv("DATABASE_URL", t_conninfo(db), 1);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	/* it shows up as a listener in PostgreSQL */
+	for (int i = 0; i < 100 && t_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+				   " application_name = 'workplan-worker' AND query LIKE 'LISTEN%'") == 0; i++)
+		usleep(50000);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+				    " application_name = 'workplan-worker' AND query LIKE 'LISTEN%'"), 1);
+	free(t_sql(db, "NOTIFY workplan_jobs, 'ping'"));
+	usleep(100000);
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* Runs last: stops the whole test cluster and starts it again. */
+START_TEST(database_outage_gives_503_fast_and_recovers_without_restart)
+{
+	struct resp *r;
+	long long t0;
+	char *retry;
+	int i;
+
+	t_cluster("stop");
+	t0 = time(NULL);
+	r = t_get(&srv, "/v1/health", NULL);
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "database")), "down");
+	retry = t_header(r, "Retry-After");
+	ck_assert_ptr_nonnull(retry);
+	free(retry);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/pillars", viewer);
+	t_assert_problem(r, 503, "unavailable");
+	retry = t_header(r, "Retry-After");
+	ck_assert_ptr_nonnull(retry);
+	free(retry);
+	t_resp_free(r);
+	ck_assert_int_le(time(NULL) - t0, 1);
+	t_cluster("start");
+	for (i = 0; i < 100; i++) {
+		r = t_get(&srv, "/v1/health", NULL);
+		if (r->status == 200)
+			break;
+		t_resp_free(r);
+		r = NULL;
+		usleep(50000);
+	}
+	ck_assert_msg(r != NULL, "the API did not recover");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/pillars", viewer);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("api"), *outage = tcase_create("outage");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, health_is_public_and_reports_the_database);
+	tcase_add_test(tc, member_routes_need_a_valid_token);
+	tcase_add_test(tc, revoked_token_is_refused);
+	tcase_add_test(tc, pillars_list_the_work_plan_with_leads);
+	tcase_add_test(tc, unknown_pillars_and_paths_are_404);
+	tcase_add_test(tc, wrong_method_is_405_with_allow);
+	tcase_add_test(tc, get_has_a_strong_etag_and_honours_if_none_match);
+	tcase_add_test(tc, cochair_edits_a_pillar_with_if_match);
+	tcase_add_test(tc, rejected_pillar_edits_change_nothing);
+	tcase_add_test(tc, validation_errors_name_every_field);
+	tcase_add_test(tc, metrics_count_requests_on_loopback);
+	tcase_add_test(tc, log_has_one_line_per_request_and_no_token);
+	tcase_add_test(tc, sigterm_drains_and_exits_cleanly);
+	tcase_add_test(tc, worker_listens_and_stops_on_sigterm);
+	suite_add_tcase(s, tc);
+	tcase_add_unchecked_fixture(outage, setup, teardown);
+	tcase_add_test(outage, database_outage_gives_503_fast_and_recovers_without_restart);
+	suite_add_tcase(s, outage);
+	return t_run(s);
+}
