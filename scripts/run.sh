@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 bin=${1:-bin}
 mkdir -p var
 
+private=
 if [ -z "${DATABASE_URL:-}" ]; then
+	private=var/pg
 	conninfo=$(scripts/pg.sh start var/pg)
 	if ! psql "$conninfo dbname=postgres" -qAt -c "SELECT 1 FROM pg_database WHERE datname = 'workplan'" | grep -q 1; then
 		psql "$conninfo dbname=postgres" -q -c "CREATE DATABASE workplan"
@@ -55,11 +57,14 @@ stop() {
 	trap - INT TERM
 	kill -TERM "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
-	exit 0
+	# the private cluster stops too; its data stays for the next run
+	[ -n "$private" ] && scripts/pg.sh stop "$private"
+	exit "${1:-0}"
 }
 trap stop INT TERM
 "$bin/workplan-worker" & pids+=($!)
 "$bin/workplan-api" & pids+=($!)
-# if either exits on its own, stop the other
-wait -n "${pids[@]}" || true
-stop
+# if either exits on its own (a port in use, say), stop the other
+rc=0
+wait -n "${pids[@]}" || rc=$?
+stop "$rc"

@@ -27,6 +27,9 @@ static void setup(void)
 static void teardown(void)
 {
 	t_server_stop(&srv);
+	free(cochair);
+	free(lead);
+	free(viewer);
 }
 
 static struct resp *patch(const char *path, const char *token, const char *if_match,
@@ -279,7 +282,7 @@ START_TEST(metrics_count_requests_on_loopback)
 {
 	struct resp *r;
 
-	free(t_get(&srv, "/v1/health", NULL)->body);
+	t_resp_free(t_get(&srv, "/v1/health", NULL));
 	r = t_get(&srv, "/metrics", NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_ptr_nonnull(strstr(r->body, "workplan_http_requests_total{route=\"GET /v1/health\",status=\"200\"}"));
@@ -297,7 +300,7 @@ START_TEST(log_has_one_line_per_request_and_no_token)
 	FILE *f;
 	long n;
 
-	free(t_get(&srv, "/v1/pillars/3", cochair)->body);
+	t_resp_free(t_get(&srv, "/v1/pillars/3", cochair));
 	usleep(100000);
 	snprintf(path, sizeof path, "%s/api-%s.log", getenv("WORKPLAN_TEST_LOGDIR"), db);
 	f = fopen(path, "r");
