@@ -44,7 +44,7 @@ free_port() {
 
 running() { as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
-ready() { "$pgbin/pg_isready" -q -h "$sock" -p "$(cat "$dir/port")" -U postgres -t 2; }
+ready() { "$pgbin/pg_isready" -q -h "$sock" -p "$(cat "$dir/port")" -U postgres -t 1; }
 
 init_cluster() {
 	echo "pg: creating a cluster in $data" >&2
@@ -79,6 +79,25 @@ CONF
 	chown "$owner" "$data/postgresql.auto.conf"
 }
 
+pg_start() {
+	as_pg "$pgbin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 start >/dev/null
+}
+
+# postmaster.pid names a process, but no server answers on our socket.
+check_stale() {
+	local pid state comm
+	pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+	if [ "$comm" = postgres ] && [ "$state" != Z ]; then
+		for _ in $(seq 5); do ready && return; sleep 0.5; done
+		die "PostgreSQL (pid $pid) holds $data but does not answer; stop it (kill $pid) and run again"
+	fi
+	# a dead server (or another program that reused its pid): clear its locks
+	echo "pg: removing the stale lock files of a server that is gone (pid $pid)" >&2
+	rm -f "$data/postmaster.pid" "$sock"/.s.PGSQL.*
+}
+
 start() {
 	if [ "${1:-}" = "--fresh" ]; then
 		running && as_pg "$pgbin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
@@ -89,9 +108,7 @@ start() {
 	[ -f "$dir/initialised" ] && [ -f "$data/PG_VERSION" ] || init_cluster
 	mkdir -p "$sock" && chown "$owner" "$sock"
 	if running && ! ready; then
-		# postmaster.pid names a live process that is not our server
-		echo "pg: removing a stale postmaster.pid" >&2
-		rm -f "$data/postmaster.pid"
+		check_stale
 	fi
 	if ! running; then
 		rm -f "$data/postmaster.pid"
@@ -101,7 +118,8 @@ start() {
 		fi
 		configure
 		touch "$dir/log" && chown "$owner" "$dir/log"
-		as_pg "$pgbin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 start >/dev/null ||
+		# a killed server's last backends may hold shared memory a moment longer
+		pg_start || { sleep 2; pg_start; } ||
 			{ tail -n 20 "$dir/log" >&2; die "PostgreSQL did not start (log: $dir/log)"; }
 	fi
 	for _ in $(seq 50); do ready && break; sleep 0.2; done

@@ -33,6 +33,11 @@ for t in "$tests"/check_*; do
 	"$t" || failed+=("$(basename "$t")")
 done
 
+# the servers' own logs: a sanitizer report or a bug there fails the run
+if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|BUG at " "$logdir"/* 2>/dev/null; then
+	failed+=("server logs above")
+fi
+
 echo
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "FAILED: ${failed[*]} (server logs in $logdir/)"

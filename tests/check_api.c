@@ -333,6 +333,37 @@ START_TEST(sigterm_drains_and_exits_cleanly)
 }
 END_TEST
 
+START_TEST(taken_listen_port_is_a_clear_error)
+{
+	char path[512], listen[64], log[600], *text;
+	int status;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/workplan-api", getenv("WORKPLAN_BIN"));
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", srv.port);
+	snprintf(log, sizeof log, "%s/api-taken-port.log", getenv("WORKPLAN_TEST_LOGDIR"));
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen(log, "w", stderr))
+			_exit(126);
+		setenv("DATABASE_URL", t_conninfo(db), 1);
+		setenv("WORKPLAN_LISTEN", listen, 1);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	f = fopen(log, "r");
+	ck_assert_ptr_nonnull(f);
+	text = calloc(1, 4096);
+	ck_assert_uint_gt(fread(text, 1, 4095, f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(text, "cannot listen on 127.0.0.1:"), "%s", text);
+	free(text);
+}
+END_TEST
+
 START_TEST(worker_listens_and_stops_on_sigterm)
 {
 	char path[512], log[600];
@@ -424,6 +455,7 @@ int main(void)
 	tcase_add_test(tc, metrics_count_requests_on_loopback);
 	tcase_add_test(tc, log_has_one_line_per_request_and_no_token);
 	tcase_add_test(tc, sigterm_drains_and_exits_cleanly);
+	tcase_add_test(tc, taken_listen_port_is_a_clear_error);
 	tcase_add_test(tc, worker_listens_and_stops_on_sigterm);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(outage, setup, teardown);
