@@ -133,16 +133,6 @@ struct pillar_patch {
 	char *result; /* the new representation */
 };
 
-/* If-Match names the current representation's ETag or its version. */
-static bool pillar_if_match(const char *if_match, const char *json, const char *version)
-{
-	char etag[ETAG_STRLEN], quoted[32];
-
-	etag_of(json, strlen(json), etag);
-	snprintf(quoted, sizeof quoted, "\"%s\"", version);
-	return etag_matches(if_match, etag) || etag_matches(if_match, quoted);
-}
-
 static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 {
 	struct pillar_patch *pp = cls;
@@ -165,7 +155,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 		pp->detail = "no such pillar";
 		return DB_ABORT;
 	}
-	if (!pillar_if_match(pp->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+	if (!version_matches(pp->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
 		PQclear(r);
 		pp->problem = PROBLEM_PRECONDITION_FAILED;
 		pp->detail = "the pillar changed since you read it: GET it again";

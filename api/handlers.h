@@ -2,11 +2,30 @@
 #ifndef WP_HANDLERS_H
 #define WP_HANDLERS_H
 
-struct request;
+#include "http.h"
 
 int h_health(struct request *rq);
+int h_openapi(struct request *rq);
 int h_pillars_list(struct request *rq);
 int h_pillar_get(struct request *rq);
 int h_pillar_patch(struct request *rq);
+int h_entities_list(struct request *rq);
+int h_cochairs_list(struct request *rq);
+int h_workplans_list(struct request *rq);
+int h_cycles_list(struct request *rq);
+int h_events_list(struct request *rq);
+int h_consultations_list(struct request *rq);
+int h_actions_list(struct request *rq);
+int h_action_create(struct request *rq);
+int h_action_get(struct request *rq);
+int h_action_patch(struct request *rq);
+int h_action_delete(struct request *rq);
+int h_action_updates(struct request *rq);
+int h_updates_post(struct request *rq);
+int h_update_get(struct request *rq);
+int h_update_review(struct request *rq);
+int h_updates_feed(struct request *rq);
+int h_export_csv(struct request *rq);
+int h_audit_list(struct request *rq);
 
 #endif

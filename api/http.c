@@ -4,6 +4,7 @@
  * frees it in one place. */
 #include "http.h"
 #include "auth.h"
+#include "jspec.h"
 #include "log.h"
 #include "metrics.h"
 #include "sha256.h"
@@ -118,6 +119,15 @@ bool etag_matches(const char *header, const char *etag)
 	return false;
 }
 
+bool version_matches(const char *if_match, const char *representation, const char *version)
+{
+	char etag[ETAG_STRLEN], quoted[32];
+
+	etag_of(representation, strlen(representation), etag);
+	snprintf(quoted, sizeof quoted, "\"%s\"", version);
+	return etag_matches(if_match, etag) || etag_matches(if_match, quoted);
+}
+
 static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
@@ -201,11 +211,32 @@ int reply_invalid(struct request *rq, json_t *errors)
 	return reply_problem(rq, PROBLEM_VALIDATION, detail, errors);
 }
 
+int reply_rejected(struct request *rq, enum db_rc rc, const struct constraint_field *map)
+{
+	const char *c;
+	json_t *errors;
+
+	if (rc != DB_CONSTRAINT)
+		return reply_db_failure(rq, rc);
+	c = db_error_constraint(request_db(rq));
+	for (; map && map->constraint; map++) {
+		if (!strcmp(map->constraint, c)) {
+			errors = json_array();
+			js_error(errors, map->field, map->message);
+			return reply_invalid(rq, errors);
+		}
+	}
+	return reply_problem(rq, PROBLEM_CONFLICT, db_error(request_db(rq)), NULL);
+}
+
 int reply_db_failure(struct request *rq, enum db_rc rc)
 {
 	if (rc == DB_DOWN || rc == DB_RETRY)
 		return reply_problem(rq, PROBLEM_UNAVAILABLE,
 				     "the database is unavailable; try again shortly", NULL);
+	/* a data exception: a value from the request the database cannot use */
+	if (rc == DB_INVALID)
+		return reply_problem(rq, PROBLEM_VALIDATION, db_error(request_db(rq)), NULL);
 	BUG("unexpected database failure on %s %s: %s", rq->method, rq->path,
 	    db_error(request_db(rq)));
 	return reply_problem(rq, PROBLEM_INTERNAL, "an internal error occurred", NULL);

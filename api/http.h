@@ -59,6 +59,15 @@ int reply_text(struct request *rq, unsigned status, const char *content_type,
 int reply_problem(struct request *rq, enum problem p, const char *detail, json_t *errors);
 /* 422 validation with the errors array (stolen). */
 int reply_invalid(struct request *rq, json_t *errors);
+/* Integrity violations the request caused, by constraint name. */
+struct constraint_field {
+	const char *constraint;
+	const char *field;
+	const char *message;
+};
+/* DB_CONSTRAINT on a constraint in map (ended by {0}): 422 naming its
+ * field; on another constraint: 409; any other rc: reply_db_failure. */
+int reply_rejected(struct request *rq, enum db_rc rc, const struct constraint_field *map);
 /* 503 for an outage, 500 (logged as our bug) for anything else. */
 int reply_db_failure(struct request *rq, enum db_rc rc);
 
@@ -67,6 +76,9 @@ int reply_db_failure(struct request *rq, enum db_rc rc);
 void etag_of(const char *body, size_t len, char out[ETAG_STRLEN]);
 /* Does an If-None-Match or If-Match list name etag (or "*")? */
 bool etag_matches(const char *header, const char *etag);
+
+/* If-Match of a versioned resource: its current ETag or its "version". */
+bool version_matches(const char *if_match, const char *representation, const char *version);
 
 /* The libmicrohttpd callbacks. */
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,

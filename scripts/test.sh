@@ -14,6 +14,12 @@ rm -rf "$logdir" && mkdir -p "$logdir"
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh) || exit 1
 trap 'scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
 
+# the OpenAPI validator, from the npm registry, pinned by package-lock.json
+if [ ! -d tests/openapi/node_modules/@seriousme ]; then
+	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) ||
+		{ echo "test: cannot install the OpenAPI validator from the npm registry" >&2; exit 1; }
+fi
+
 psql_() { psql "$conninfo dbname=${1}" -v ON_ERROR_STOP=1 -qAt -c "$2"; }
 psql_ postgres "CREATE DATABASE workplan_template" || exit 1
 DATABASE_URL="$conninfo dbname=workplan_template" "$bin/workplan-admin" migrate >/dev/null || exit 1

@@ -1,0 +1,112 @@
+/* The Network's reference data, read by every member: entities, co-chair
+ * terms, work plans, cycles, events and consultations. */
+#include "handlers.h"
+#include "query.h"
+
+#include <stdio.h>
+#include <string.h>
+
+DB_STMT(stmt_entities,
+	"SELECT json_build_object('code', code, 'name', name)::text, code FROM entity"
+	" WHERE $1::text IS NULL OR code > $1 ORDER BY code LIMIT $2");
+DB_STMT(stmt_cochairs,
+	"SELECT json_build_object('entity', entity, 'name', e.name, 'kind', kind,"
+	"   'from_year', from_year, 'to_year', to_year)::text, t.id::text AS cursor"
+	" FROM cochair_term t JOIN entity e ON e.code = t.entity"
+	" WHERE ($1::text IS NULL OR t.id > $1::bigint)"
+	"   AND ($3::int IS NULL OR (from_year <= $3::int AND coalesce(to_year, $3::int) >= $3::int))"
+	" ORDER BY t.id LIMIT $2");
+DB_STMT(stmt_workplans,
+	"SELECT json_build_object('id', id, 'title', title, 'start_year', start_year,"
+	"   'end_year', end_year)::text, id::text AS cursor FROM workplan"
+	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
+DB_STMT(stmt_cycles,
+	"SELECT json_build_object('label', label, 'start_year', start_year,"
+	"   'end_year', end_year, 'workplan', workplan_id)::text, label FROM cycle"
+	" WHERE $1::text IS NULL OR label > $1 ORDER BY label LIMIT $2");
+DB_STMT(stmt_events,
+	"SELECT json_build_object('id', id, 'date', date, 'title', title, 'venue', venue,"
+	"   'audience', audience, 'description', description)::text, id::text AS cursor FROM event"
+	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
+DB_STMT(stmt_consultations,
+	"SELECT json_build_object('id', id, 'title', title, 'cycle', cycle, 'issued', issued,"
+	"   'due', due, 'subject_must_contain', subject_must_contain, 'formats', formats,"
+	"   'word_limit', word_limit)::text, id::text AS cursor FROM consultation"
+	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
+
+/* A list without filters of its own: limit and after only. */
+static int simple_list(struct request *rq, struct db_stmt *stmt)
+{
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24];
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!query_parse(rq, NULL, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	rc = db_query(request_db(rq), stmt, 2, (const char *const[]){ page.after, fetch }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = reply_list(rq, r, &page);
+	PQclear(r);
+	return ret;
+}
+
+int h_entities_list(struct request *rq)
+{
+	return simple_list(rq, &stmt_entities);
+}
+
+int h_workplans_list(struct request *rq)
+{
+	return simple_list(rq, &stmt_workplans);
+}
+
+int h_cycles_list(struct request *rq)
+{
+	return simple_list(rq, &stmt_cycles);
+}
+
+int h_events_list(struct request *rq)
+{
+	return simple_list(rq, &stmt_events);
+}
+
+int h_consultations_list(struct request *rq)
+{
+	return simple_list(rq, &stmt_consultations);
+}
+
+int h_cochairs_list(struct request *rq)
+{
+	long long year = 0;
+	bool has_year;
+	const struct q_field spec[] = {
+		{ .name = "year", .type = Q_INT, .min = 1945, .max = 2200, .out = &year,
+		  .present = &has_year },
+		{ 0 },
+	};
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24], y[24];
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!query_parse(rq, spec, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	snprintf(y, sizeof y, "%lld", year);
+	rc = db_query(request_db(rq), &stmt_cochairs, 3,
+		      (const char *const[]){ page.after, fetch, has_year ? y : NULL }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = reply_list(rq, r, &page);
+	PQclear(r);
+	return ret;
+}

@@ -1,0 +1,524 @@
+/* Status updates: pillar leads (and co-chairs) post them on key actions,
+ * co-chairs review them, members read the history and the feed. Updates
+ * are append-only; a POST may carry an Idempotency-Key, stored with the
+ * update in the same transaction, so a retry gets the same answer. */
+#include "handlers.h"
+#include "jspec.h"
+#include "period.h"
+#include "query.h"
+#include "sha256.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
+					"completed", "cancelled", NULL };
+static const char *const visibilities[] = { "internal", "public", NULL };
+static const char *const review_states[] = { "submitted", "approved", "returned", NULL };
+static const char *const decisions[] = { "approve", "return", NULL };
+
+DB_STMT(stmt_idem_get,
+	"SELECT body_hash = $3::bytea, status, location, response FROM idempotency_key"
+	" WHERE member_id = $1::bigint AND key = $2 AND created_at > now() - interval '48 hours'");
+DB_STMT(stmt_idem_put,
+	"INSERT INTO idempotency_key (member_id, key, body_hash, status, location, response)"
+	" VALUES ($1::bigint, $2, $3::bytea, $4::int, $5, $6)"
+	" ON CONFLICT (member_id, key) DO UPDATE SET body_hash = EXCLUDED.body_hash,"
+	"   status = EXCLUDED.status, location = EXCLUDED.location, response = EXCLUDED.response,"
+	"   created_at = now()"
+	" WHERE idempotency_key.created_at <= now() - interval '48 hours'");
+DB_STMT(stmt_idem_expire,
+	"DELETE FROM idempotency_key WHERE created_at < now() - interval '48 hours'");
+/* The action, locked against archiving, with what the checks need. */
+DB_STMT(stmt_update_target,
+	"SELECT a.archived, w.start_year, w.end_year, c.start_year,"
+	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2)"
+	" FROM action a JOIN cycle c ON c.label = a.cycle JOIN workplan w ON w.id = c.workplan_id"
+	" WHERE a.id = $1::bigint FOR SHARE OF a");
+DB_STMT(stmt_update_insert,
+	"WITH u AS (INSERT INTO status_update (action_id, period, status, percent_complete,"
+	"   narrative, public_summary, visibility, evidence, author_id)"
+	" VALUES ($1::bigint, $2, $3, $4::smallint, $5, $6, $7, coalesce($8::jsonb, '[]'), $9::bigint)"
+	" RETURNING *)"
+	" SELECT u.id::text, update_json(u)::text FROM u");
+DB_STMT(stmt_update_get,
+	"SELECT update_json(u)::text FROM status_update u WHERE u.id = $1::bigint");
+DB_STMT(stmt_update_review,
+	"WITH u AS (UPDATE status_update SET review_state = $2, review_comment = $3,"
+	"   reviewed_by = $4::bigint, reviewed_at = now()"
+	" WHERE id = $1::bigint AND review_state = 'submitted' RETURNING *)"
+	" SELECT update_json(u)::text FROM u");
+DB_STMT(stmt_action_exists, "SELECT 1 FROM action WHERE id = $1::bigint");
+DB_STMT(stmt_action_history,
+	"SELECT update_json(u)::text, u.id::text AS cursor FROM status_update u"
+	" WHERE u.action_id = $3::bigint AND ($1::text IS NULL OR u.id < $1::bigint)"
+	" ORDER BY u.id DESC LIMIT $2");
+DB_STMT(stmt_updates_feed,
+	"SELECT update_json(u)::text, u.id::text AS cursor FROM status_update u"
+	" JOIN action a ON a.id = u.action_id"
+	" WHERE ($1::text IS NULL OR u.id > $1::bigint)"
+	"   AND ($3::timestamptz IS NULL OR u.created_at >= $3::timestamptz)"
+	"   AND ($4::int IS NULL OR a.pillar = $4::int)"
+	"   AND ($5::text IS NULL OR u.period = $5)"
+	"   AND ($6::text IS NULL OR u.review_state = $6)"
+	" ORDER BY u.id LIMIT $2");
+DB_STMT(stmt_export,
+	"SELECT u.id, u.action_id, a.pillar, a.cycle, a.title, u.period, u.status,"
+	"  u.percent_complete, u.visibility, u.review_state, m.entity, m.name,"
+	"  to_char(u.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), u.narrative,"
+	"  coalesce(u.public_summary, ''), coalesce(u.review_comment, ''),"
+	"  coalesce((SELECT string_agg(e->>'url', ' ') FROM jsonb_array_elements(u.evidence) e), '')"
+	" FROM status_update u JOIN action a ON a.id = u.action_id JOIN member m ON m.id = u.author_id"
+	" WHERE u.period = $1 ORDER BY a.pillar, u.action_id, u.id");
+
+struct update_post {
+	struct request *rq;
+	char action[24];
+	/* body */
+	int period, status, visibility;
+	long long percent;
+	const char *narrative, *summary;
+	json_t *evidence;
+	/* idempotency */
+	const char *key;
+	char body_hash[3 + 2 * SHA256_LEN];
+	/* outcome */
+	enum problem problem;
+	const char *detail;
+	json_t *errors;
+	int status_code;
+	char location[64];
+	char *response;
+};
+
+static enum db_rc update_abort(struct update_post *p, enum problem problem, const char *detail)
+{
+	p->problem = problem;
+	p->detail = detail;
+	return DB_ABORT;
+}
+
+/* A stored answer to this key: the same body replays it; another is 409. */
+static enum db_rc update_replay(struct db *db, struct update_post *p, bool *found)
+{
+	char member[24];
+	enum db_rc rc;
+	PGresult *r;
+
+	*found = false;
+	snprintf(member, sizeof member, "%lld", p->rq->who.member_id);
+	rc = db_query(db, &stmt_idem_get, 3, (const char *const[]){ member, p->key, p->body_hash }, &r);
+	if (rc != DB_OK || PQntuples(r) == 0) {
+		PQclear(r);
+		return rc;
+	}
+	*found = true;
+	if (PQgetvalue(r, 0, 0)[0] != 't') {
+		PQclear(r);
+		return update_abort(p, PROBLEM_CONFLICT,
+				    "this Idempotency-Key was used for a different request");
+	}
+	p->status_code = atoi(PQgetvalue(r, 0, 1));
+	snprintf(p->location, sizeof p->location, "%s", PQgetvalue(r, 0, 2));
+	p->response = strdup(PQgetvalue(r, 0, 3));
+	PQclear(r);
+	return DB_OK;
+}
+
+static enum db_rc update_post_txn(struct db *db, void *cls)
+{
+	struct update_post *p = cls;
+	struct caller *who = &p->rq->who;
+	char actor[32], member[24], period[PERIOD_STRLEN], percent[8], *evidence = NULL;
+	int year = period_year(p->period);
+	bool found;
+	enum db_rc rc;
+	PGresult *r;
+
+	free(p->response);
+	p->response = NULL;
+	request_actor(p->rq, actor);
+	rc = db_set_actor(db, actor);
+	if (rc == DB_OK && p->key)
+		rc = update_replay(db, p, &found);
+	if (rc != DB_OK || (p->key && found))
+		return rc;
+	rc = db_query(db, &stmt_update_target, 2, (const char *const[]){ p->action, who->entity }, &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return update_abort(p, PROBLEM_NOT_FOUND, "no such key action");
+	}
+	/* a lead reports only on actions their entity leads, checked here, in
+	 * the transaction that writes */
+	if (who->role != ROLE_COCHAIR && PQgetvalue(r, 0, 4)[0] != 't') {
+		PQclear(r);
+		return update_abort(p, PROBLEM_FORBIDDEN,
+				    "only a lead entity of this key action may report on it");
+	}
+	if (PQgetvalue(r, 0, 0)[0] == 't') {
+		PQclear(r);
+		return update_abort(p, PROBLEM_CONFLICT, "the key action is archived");
+	}
+	if (year < atoi(PQgetvalue(r, 0, 1)) || year > atoi(PQgetvalue(r, 0, 2)))
+		js_error(p->errors, "period", "must lie within the work plan's years");
+	else if (year < atoi(PQgetvalue(r, 0, 3)))
+		js_error(p->errors, "period", "must not be before the key action's cycle");
+	PQclear(r);
+	if (json_array_size(p->errors))
+		return update_abort(p, PROBLEM_VALIDATION, NULL);
+
+	period_format(p->period, period);
+	snprintf(percent, sizeof percent, "%lld", p->percent);
+	snprintf(member, sizeof member, "%lld", who->member_id);
+	if (p->evidence)
+		evidence = json_dumps(p->evidence, JSON_COMPACT);
+	rc = db_query(db, &stmt_update_insert, 9,
+		      (const char *const[]){ p->action, period, statuses[p->status], percent,
+					     p->narrative, p->summary, visibilities[p->visibility],
+					     evidence, member },
+		      &r);
+	free(evidence);
+	if (rc != DB_OK)
+		return rc;
+	p->status_code = 201;
+	snprintf(p->location, sizeof p->location, "/v1/updates/%s", PQgetvalue(r, 0, 0));
+	p->response = strdup(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (!p->key)
+		return DB_OK;
+	/* keys are kept 48 hours; clear expired ones now and then */
+	if (rand() % 64 == 0) {
+		rc = db_query(db, &stmt_idem_expire, 0, NULL, &r);
+		if (rc != DB_OK)
+			return rc;
+		PQclear(r);
+	}
+	rc = db_query(db, &stmt_idem_put, 6,
+		      (const char *const[]){ member, p->key, p->body_hash, "201", p->location,
+					     p->response },
+		      &r);
+	if (rc != DB_OK)
+		return rc;
+	/* no row: the same key was stored by a concurrent request meanwhile */
+	if (!atoi(PQcmdTuples(r))) {
+		PQclear(r);
+		return DB_RETRY;
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+int h_updates_post(struct request *rq)
+{
+	struct update_post p = { .rq = rq };
+	const struct js_field evidence_spec[] = {
+		{ .name = "title", .type = JS_STRING, .flags = JS_REQUIRED, .min = 1, .max = 200 },
+		{ .name = "url", .type = JS_URL, .flags = JS_REQUIRED },
+		{ 0 },
+	};
+	const struct js_field spec[] = {
+		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &p.period },
+		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = statuses, .out = &p.status },
+		{ .name = "percent_complete", .type = JS_INT, .flags = JS_REQUIRED, .min = 0, .max = 100,
+		  .out = &p.percent },
+		{ .name = "narrative", .type = JS_TEXT, .flags = JS_REQUIRED, .min = 1, .max = 5000,
+		  .max_words = 300, .out = &p.narrative },
+		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 2000,
+		  .max_words = 100, .out = &p.summary },
+		{ .name = "visibility", .type = JS_ENUM, .choices = visibilities, .out = &p.visibility },
+		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
+		{ 0 },
+	};
+	unsigned char hash[SHA256_LEN];
+	long long id;
+	enum db_rc rc;
+	int ret;
+
+	if (!request_id(rq, 0, &id))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
+	snprintf(p.action, sizeof p.action, "%lld", id);
+	p.errors = json_array();
+	if (js_validate(rq->json, spec, p.errors)) {
+		/* rules across fields */
+		if ((p.percent == 100) != (p.status == 4))
+			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
+		if (p.visibility == 1 && !p.summary)
+			js_error(p.errors, "public_summary", "is required when visibility is public");
+		if (p.period > period_of_time(time(NULL)))
+			js_error(p.errors, "period", "must not be after the current quarter");
+	}
+	p.key = request_header(rq, "Idempotency-Key");
+	if (p.key && (text_check(p.key, false) || !*p.key || strlen(p.key) > 200))
+		js_error(p.errors, "Idempotency-Key", "must be 1 to 200 printable characters");
+	if (json_array_size(p.errors))
+		return reply_invalid(rq, p.errors);
+	/* the key's request is identified by the hash of its body */
+	sha256(rq->body.data, rq->body.len, hash);
+	memcpy(p.body_hash, "\\x", 2);
+	sha256_hex(hash, p.body_hash + 2);
+
+	rc = db_transaction(request_db(rq), update_post_txn, &p);
+	if (rc == DB_OK) {
+		json_decref(p.errors);
+		ret = reply_full(rq, p.status_code, "application/json", p.response, strlen(p.response),
+				 (const char *const[]){ "Location", p.location, NULL });
+	} else if (rc == DB_ABORT && p.problem == PROBLEM_VALIDATION) {
+		ret = reply_invalid(rq, p.errors);
+	} else {
+		json_decref(p.errors);
+		ret = rc == DB_ABORT ? reply_problem(rq, p.problem, p.detail, NULL)
+				     : reply_rejected(rq, rc, NULL);
+	}
+	free(p.response);
+	return ret;
+}
+
+int h_update_get(struct request *rq)
+{
+	char id[24];
+	long long n;
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!request_id(rq, 0, &n))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
+	snprintf(id, sizeof id, "%lld", n);
+	rc = db_query(request_db(rq), &stmt_update_get, 1, (const char *const[]){ id }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = PQntuples(r) == 1 ? reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0))
+				: reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
+	PQclear(r);
+	return ret;
+}
+
+struct review {
+	struct request *rq;
+	char id[24];
+	int decision;
+	const char *comment;
+	enum problem problem;
+	const char *detail;
+	char *result;
+};
+
+static enum db_rc review_txn(struct db *db, void *cls)
+{
+	struct review *v = cls;
+	char actor[32], member[24];
+	enum db_rc rc;
+	PGresult *r;
+
+	request_actor(v->rq, actor);
+	snprintf(member, sizeof member, "%lld", v->rq->who.member_id);
+	rc = db_set_actor(db, actor);
+	if (rc == DB_OK)
+		rc = db_query(db, &stmt_update_review, 4,
+			      (const char *const[]){ v->id, v->decision ? "returned" : "approved",
+						     v->comment, member },
+			      &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r) == 1) {
+		v->result = strdup(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return DB_OK;
+	}
+	PQclear(r);
+	rc = db_query(db, &stmt_update_get, 1, (const char *const[]){ v->id }, &r);
+	if (rc != DB_OK)
+		return rc;
+	v->problem = PQntuples(r) ? PROBLEM_CONFLICT : PROBLEM_NOT_FOUND;
+	v->detail = PQntuples(r) ? "this update was reviewed already" : "no such update";
+	PQclear(r);
+	return DB_ABORT;
+}
+
+int h_update_review(struct request *rq)
+{
+	struct review v = { .rq = rq };
+	const struct js_field spec[] = {
+		{ .name = "decision", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = decisions,
+		  .out = &v.decision },
+		{ .name = "comment", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 2000,
+		  .out = &v.comment },
+		{ 0 },
+	};
+	json_t *errors = json_array();
+	long long n;
+	enum db_rc rc;
+	int ret;
+
+	if (!request_id(rq, 0, &n)) {
+		json_decref(errors);
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
+	}
+	snprintf(v.id, sizeof v.id, "%lld", n);
+	if (js_validate(rq->json, spec, errors) && v.decision == 1 && !v.comment)
+		js_error(errors, "comment", "is required when returning an update");
+	if (json_array_size(errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	rc = db_transaction(request_db(rq), review_txn, &v);
+	if (rc == DB_OK)
+		ret = reply_json(rq, 200, v.result, strlen(v.result));
+	else if (rc == DB_ABORT)
+		ret = reply_problem(rq, v.problem, v.detail, NULL);
+	else
+		ret = reply_db_failure(rq, rc);
+	free(v.result);
+	return ret;
+}
+
+int h_action_updates(struct request *rq)
+{
+	struct page page;
+	json_t *errors = json_array();
+	char id[24], fetch[24];
+	long long n;
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!query_parse(rq, NULL, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	if (!request_id(rq, 0, &n))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
+	snprintf(id, sizeof id, "%lld", n);
+	rc = db_query(request_db(rq), &stmt_action_exists, 1, (const char *const[]){ id }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	n = PQntuples(r);
+	PQclear(r);
+	if (!n)
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
+	page_fetch(&page, fetch);
+	rc = db_query(request_db(rq), &stmt_action_history, 3,
+		      (const char *const[]){ page.after, fetch, id }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = reply_list(rq, r, &page);
+	PQclear(r);
+	return ret;
+}
+
+int h_updates_feed(struct request *rq)
+{
+	const char *since;
+	long long pillar;
+	int period, state;
+	bool has_since, has_pillar, has_period, has_state;
+	const struct q_field spec[] = {
+		{ .name = "since", .type = Q_TIME, .out = &since, .present = &has_since },
+		{ .name = "pillar", .type = Q_INT, .min = 1, .max = 8, .out = &pillar, .present = &has_pillar },
+		{ .name = "period", .type = Q_PERIOD, .out = &period, .present = &has_period },
+		{ .name = "review_state", .type = Q_ENUM, .choices = review_states, .out = &state,
+		  .present = &has_state },
+		{ 0 },
+	};
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24], p[24], per[PERIOD_STRLEN];
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!query_parse(rq, spec, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
+	if (has_period)
+		period_format(period, per);
+	rc = db_query(request_db(rq), &stmt_updates_feed, 6,
+		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
+					     has_pillar ? p : NULL, has_period ? per : NULL,
+					     has_state ? review_states[state] : NULL },
+		      &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = reply_list(rq, r, &page);
+	PQclear(r);
+	return ret;
+}
+
+/* One RFC 4180 field. Text that a spreadsheet would run as a formula gets
+ * a leading apostrophe (OWASP's advice against CSV injection). */
+static void csv_field(struct buf *b, const char *s, bool text)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (text && *s && strchr("=+-@\t\r", *s))
+		quote = true;
+	if (quote)
+		buf_adds(b, "\"");
+	if (text && *s && strchr("=+-@\t\r", *s))
+		buf_adds(b, "'");
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_adds(b, "\"");
+		buf_add(b, s, 1);
+	}
+	if (quote)
+		buf_adds(b, "\"");
+}
+
+int h_export_csv(struct request *rq)
+{
+	static const char *const header[] = { "update_id", "action_id", "pillar", "cycle",
+					      "action_title", "period", "status", "percent_complete",
+					      "visibility", "review_state", "author_entity",
+					      "author_name", "created_at", "narrative",
+					      "public_summary", "review_comment", "evidence_urls" };
+	/* columns holding free text */
+	static const bool text[] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1 };
+	int period = 0;
+	bool has_period;
+	const struct q_field spec[] = {
+		{ .name = "period", .type = Q_PERIOD, .out = &period, .present = &has_period },
+		{ 0 },
+	};
+	json_t *errors = json_array();
+	char per[PERIOD_STRLEN], disposition[80], *body;
+	struct buf b;
+	size_t len;
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (query_parse(rq, spec, NULL, errors) && !has_period)
+		js_error(errors, "period", "is required, as YYYY-Qn");
+	if (json_array_size(errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	period_format(period, per);
+	rc = db_query(request_db(rq), &stmt_export, 1, (const char *const[]){ per }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	buf_init(&b, 256 << 20);
+	for (size_t c = 0; c < sizeof header / sizeof header[0]; c++) {
+		buf_adds(&b, c ? "," : "");
+		buf_adds(&b, header[c]);
+	}
+	buf_adds(&b, "\r\n");
+	for (int i = 0; i < PQntuples(r); i++) {
+		for (int c = 0; c < PQnfields(r); c++) {
+			buf_adds(&b, c ? "," : "");
+			csv_field(&b, PQgetvalue(r, i, c), text[c]);
+		}
+		buf_adds(&b, "\r\n");
+	}
+	PQclear(r);
+	snprintf(disposition, sizeof disposition, "attachment; filename=\"updates-%s.csv\"", per);
+	body = buf_steal(&b, &len);
+	ret = reply_full(rq, 200, "text/csv; charset=utf-8; header=present", body, len,
+			 (const char *const[]){ "Content-Disposition", disposition, NULL });
+	free(body);
+	return ret;
+}

@@ -1,0 +1,254 @@
+/* Query-string validation, cursors and list replies. */
+#include "query.h"
+#include "jspec.h"
+#include "period.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Cursors are base64url of the last item's sort key: opaque to clients. */
+static void cursor_encode(const char *key, char *out, size_t n)
+{
+	size_t len = strlen(key), o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < n; i += 3) {
+		unsigned v = (unsigned char)key[i] << 16;
+
+		v |= i + 1 < len ? (unsigned char)key[i + 1] << 8 : 0;
+		v |= i + 2 < len ? (unsigned char)key[i + 2] : 0;
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		if (i + 1 < len)
+			out[o++] = b64url[v >> 6 & 63];
+		if (i + 2 < len)
+			out[o++] = b64url[v & 63];
+	}
+	out[o] = '\0';
+}
+
+/* Decodes a cursor; false unless it is one this service could have made. */
+static bool cursor_decode(const char *s, char *out, size_t n)
+{
+	size_t len = strlen(s), o = 0;
+	unsigned v = 0;
+	int bits = 0;
+
+	if (!len || len > (n - 1) * 4 / 3)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		const char *p = strchr(b64url, s[i]);
+
+		if (!p || !s[i])
+			return false;
+		v = v << 6 | (unsigned)(p - b64url);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(v >> bits & 0xFF);
+		}
+	}
+	out[o] = '\0';
+	/* keys are numbers, codes and timestamps */
+	for (size_t i = 0; i < o; i++)
+		if (!strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:._-+", out[i]))
+			return false;
+	return o > 0;
+}
+
+/* ISO 8601 as PostgreSQL reads it, kept to the forms we document:
+ * 2024-05-01, 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.123+02:00. */
+static bool time_valid(const char *s)
+{
+	size_t n = strlen(s);
+	char date[11];
+
+	if (n < 10 || n > 35)
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (!date_valid(date))
+		return false;
+	if (n == 10)
+		return true;
+	if (s[10] != 'T' || n < 20)
+		return false;
+	for (size_t i = 11; i < n; i++)
+		if (!strchr("0123456789:.+-Z", s[i]))
+			return false;
+	return s[n - 1] == 'Z' || s[n - 6] == '+' || s[n - 6] == '-';
+}
+
+struct q_state {
+	const struct q_field *spec;
+	struct page *page;
+	json_t *errors;
+	bool ok;
+	char seen[16][32];
+	int nseen;
+};
+
+static bool q_fail(struct q_state *st, const char *name, const char *msg)
+{
+	js_error(st->errors, name, msg);
+	st->ok = false;
+	return false;
+}
+
+static bool q_int(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	long long n;
+
+	if (!*v || strlen(v) > 18)
+		return false;
+	n = strtoll(v, &end, 10);
+	if (*end || n < min || n > max || v[0] == '+' || v[0] == ' ')
+		return false;
+	*out = n;
+	return true;
+}
+
+static bool q_field_parse(struct q_state *st, const struct q_field *f, const char *v)
+{
+	char msg[200];
+
+	if (f->present)
+		*f->present = true;
+	switch (f->type) {
+	case Q_INT:
+		if (!q_int(v, f->min, f->max, f->out)) {
+			snprintf(msg, sizeof msg, "must be a whole number from %lld to %lld", f->min,
+				 f->max);
+			return q_fail(st, f->name, msg);
+		}
+		return true;
+	case Q_PERIOD:
+		if (!period_parse(v, f->out))
+			return q_fail(st, f->name, "must be a period like 2024-Q3");
+		return true;
+	case Q_ENUM:
+		for (int i = 0; f->choices[i]; i++) {
+			if (!strcmp(v, f->choices[i])) {
+				*(int *)f->out = i;
+				return true;
+			}
+		}
+		return q_fail(st, f->name, "is not one of the allowed values");
+	case Q_TEXT:
+		if (text_check(v, false) || text_chars(v) < 1 || text_chars(v) > (f->max ? f->max : 200))
+			return q_fail(st, f->name, "must be one line of 1 to 200 characters");
+		*(const char **)f->out = v;
+		return true;
+	case Q_TIME:
+		if (!time_valid(v))
+			return q_fail(st, f->name, "must be a date or an ISO 8601 time with offset");
+		*(const char **)f->out = v;
+		return true;
+	case Q_DATE:
+		if (!date_valid(v))
+			return q_fail(st, f->name, "must be a date YYYY-MM-DD");
+		*(const char **)f->out = v;
+		return true;
+	}
+	BUG("unknown query type %d", f->type);
+	return false;
+}
+
+static enum MHD_Result q_each(void *cls, enum MHD_ValueKind kind, const char *key,
+			      const char *value)
+{
+	struct q_state *st = cls;
+	const struct q_field *f;
+	char name[64];
+
+	(void)kind;
+	snprintf(name, sizeof name, "%s", key);
+	if (text_check(name, false))
+		snprintf(name, sizeof name, "(unprintable)");
+	for (int i = 0; i < st->nseen; i++) {
+		if (!strcmp(st->seen[i], key)) {
+			q_fail(st, name, "is given more than once");
+			return MHD_YES;
+		}
+	}
+	if (st->nseen < 16 && strlen(key) < 32)
+		snprintf(st->seen[st->nseen++], 32, "%s", key);
+	if (!value)
+		value = "";
+	if (st->page && !strcmp(key, "limit")) {
+		if (!q_int(value, 1, PAGE_MAX, &st->page->limit))
+			q_fail(st, "limit", "must be a whole number from 1 to 500");
+		return MHD_YES;
+	}
+	if (st->page && !strcmp(key, "after")) {
+		if (!cursor_decode(value, st->page->after_buf, sizeof st->page->after_buf))
+			q_fail(st, "after", "is not a cursor from this list");
+		else
+			st->page->after = st->page->after_buf;
+		return MHD_YES;
+	}
+	for (f = st->spec; f && f->name; f++)
+		if (!strcmp(f->name, key))
+			break;
+	if (!f || !f->name) {
+		q_fail(st, name, "is not a parameter of this resource");
+		return MHD_YES;
+	}
+	q_field_parse(st, f, value);
+	return MHD_YES;
+}
+
+bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
+		 json_t *errors)
+{
+	struct q_state st = { .spec = spec, .page = page, .errors = errors, .ok = true };
+
+	if (page) {
+		page->limit = PAGE_DEFAULT;
+		page->after = NULL;
+	}
+	for (const struct q_field *f = spec; f && f->name; f++)
+		if (f->present)
+			*f->present = false;
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, q_each, &st);
+	return st.ok;
+}
+
+void page_fetch(const struct page *page, char out[24])
+{
+	snprintf(out, 24, "%lld", page->limit + 1);
+}
+
+int reply_list(struct request *rq, PGresult *r, const struct page *page)
+{
+	int n = PQntuples(r), shown = n > page->limit ? (int)page->limit : n;
+	struct buf b;
+	char *body;
+	size_t len;
+	int ret;
+
+	buf_init(&b, 64 << 20);
+	buf_adds(&b, "{\"items\":[");
+	for (int i = 0; i < shown; i++) {
+		if (i)
+			buf_adds(&b, ",");
+		buf_add(&b, PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
+	}
+	buf_adds(&b, "],\"next\":");
+	if (n > shown) {
+		char cursor[2 * CURSOR_MAX];
+
+		cursor_encode(PQgetvalue(r, shown - 1, 1), cursor, sizeof cursor);
+		buf_printf(&b, "\"%s\"}", cursor);
+	} else {
+		buf_adds(&b, "null}");
+	}
+	body = buf_steal(&b, &len);
+	ret = reply_json(rq, 200, body, len);
+	free(body);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/* Query-string parameters, validated declaratively like JSON bodies: each
+ * route lists the parameters it takes; anything else, a repeated
+ * parameter or a bad value is a 422 naming the parameter. */
+#ifndef WP_QUERY_H
+#define WP_QUERY_H
+
+#include "http.h"
+
+enum q_type {
+	Q_INT,    /* out: long long * */
+	Q_PERIOD, /* "YYYY-Qn"; out: int * */
+	Q_ENUM,   /* one of .choices; out: int * (index) */
+	Q_TEXT,   /* one line of text, .max characters; out: const char ** */
+	Q_TIME,   /* ISO 8601 timestamp with offset, or a date; out: const char ** */
+	Q_DATE,   /* YYYY-MM-DD; out: const char ** */
+};
+
+struct q_field {
+	const char *name;
+	enum q_type type;
+	long long min, max;
+	const char *const *choices;
+	void *out;
+	bool *present;
+};
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500
+#define CURSOR_MAX 96
+
+/* limit and after, which every list takes. */
+struct page {
+	long long limit;
+	const char *after; /* the decoded cursor, or NULL for the first page */
+	char after_buf[CURSOR_MAX];
+};
+
+/* Parses the query string against spec (ended by {0}); when page is not
+ * NULL, limit and after are taken too. Appends to errors; false if any. */
+bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
+		 json_t *errors);
+
+/* Replies with {"items":[...],"next":cursor|null} from rows whose column 0
+ * is an item's JSON and column 1 its cursor key; the query fetched up to
+ * page->limit + 1 rows, so one more row than the limit means a next page. */
+int reply_list(struct request *rq, PGresult *r, const struct page *page);
+/* The limit + 1 to bind into a list query. */
+void page_fetch(const struct page *page, char out[24]);
+
+#endif
