@@ -43,9 +43,9 @@ DB_STMT(stmt_action_update,
 	" due_date = CASE WHEN $4::bool THEN $5::date ELSE due_date END,"
 	" tags = CASE WHEN $6::json IS NULL THEN tags"
 	"             ELSE ARRAY(SELECT json_array_elements_text($6::json)) END,"
-	" year = coalesce($7::int, year), archived = coalesce($8::bool, archived)"
+	" year = coalesce($7::int, year), archived = coalesce($8::bool, archived),"
+	" version = version + 1" /* every accepted write is a new version, leads included */
 	" WHERE id = $1::bigint");
-DB_STMT(stmt_action_touch, "UPDATE action SET version = version + 1 WHERE id = $1::bigint");
 DB_STMT(stmt_action_leads_clear, "DELETE FROM action_lead WHERE action_id = $1::bigint");
 /* the given leads, or the pillar's when none are given */
 DB_STMT(stmt_action_leads_set,
@@ -304,11 +304,6 @@ static enum db_rc action_patch_txn(struct db *db, void *cls)
 						     w->has_archived ? (w->archived ? "true" : "false") : NULL },
 			      &r);
 	free(tags);
-	if (rc != DB_OK)
-		return rc;
-	PQclear(r);
-	/* every accepted write is a new version, leads included */
-	rc = db_query(db, &stmt_action_touch, 1, (const char *const[]){ w->id }, &r);
 	if (rc != DB_OK)
 		return rc;
 	PQclear(r);

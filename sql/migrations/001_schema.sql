@@ -21,14 +21,16 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_at ON audit (at, id);
 
--- Generic audit trigger. TG_ARGV[0] names the key column; secrets never
--- reach the trail (token hashes are dropped).
+-- Generic audit trigger. TG_ARGV[0] names the key column; further
+-- arguments name columns whose changes alone are not worth a trail entry
+-- (a token's last use). Secrets never reach the trail (token hashes are
+-- dropped).
 CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	b jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'hash' END;
 	a jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'hash' END;
 BEGIN
-	IF TG_OP = 'UPDATE' AND a = b THEN
+	IF TG_OP = 'UPDATE' AND a - TG_ARGV[1:] = b - TG_ARGV[1:] THEN
 		RETURN NEW;
 	END IF;
 	INSERT INTO audit (actor, table_name, op, row_key, before, after)
@@ -136,11 +138,12 @@ CREATE TABLE action_lead (
 );
 CREATE INDEX action_lead_entity ON action_lead (entity);
 
--- An action's year lies inside its cycle.
+-- An action's year lies inside its cycle (an unknown cycle is left to the
+-- foreign key, which names it).
 CREATE FUNCTION action_check_year() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM cycle c WHERE c.label = NEW.cycle
-		       AND NEW.year BETWEEN c.start_year AND c.end_year) THEN
+	IF EXISTS (SELECT 1 FROM cycle c WHERE c.label = NEW.cycle
+		   AND NEW.year NOT BETWEEN c.start_year AND c.end_year) THEN
 		RAISE EXCEPTION 'year % is outside cycle %', NEW.year, NEW.cycle
 			USING ERRCODE = 'check_violation', CONSTRAINT = 'action_year_in_cycle';
 	END IF;
@@ -348,7 +351,7 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON entity
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON member
 	FOR EACH ROW EXECUTE FUNCTION audit_row('id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON api_token
-	FOR EACH ROW EXECUTE FUNCTION audit_row('id');
+	FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'last_used_at');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON cochair_term
 	FOR EACH ROW EXECUTE FUNCTION audit_row('id');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON workplan

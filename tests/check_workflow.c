@@ -1,0 +1,768 @@
+/* The work of a quarter, end to end over HTTP: reference reads and lists,
+ * key actions (create, edit, archive), status updates posted by leads with
+ * idempotency keys, reviews by co-chairs, the feed, the CSV export and the
+ * audit trail. Every rejection is checked to change nothing. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct server srv;
+static char db[64];
+static char *cochair, *who_lead, *unodc_lead, *dgc_lead, *viewer;
+
+static void setup(void)
+{
+	t_db_create(db, sizeof db, true);
+	cochair = t_member_token(db, "cochair@ohchr.org", "cochair", "OHCHR");
+	who_lead = t_member_token(db, "focal@who.int", "lead", "WHO");
+	unodc_lead = t_member_token(db, "focal@unodc.org", "lead", "UNODC");
+	dgc_lead = t_member_token(db, "focal@un.org", "lead", "DGC");
+	viewer = t_member_token(db, "staff@unicef.org", "viewer", "UNICEF");
+	t_server_start(&srv, db);
+}
+
+static void teardown(void)
+{
+	t_server_stop(&srv);
+	free(cochair);
+	free(who_lead);
+	free(unodc_lead);
+	free(dgc_lead);
+	free(viewer);
+}
+
+static struct resp *send(const char *method, const char *path, const char *token,
+			 const char *body, const char *header)
+{
+	return t_http(&srv, method, path, token, body ? "application/json" : NULL, body,
+		      body ? strlen(body) : 0, header);
+}
+
+static long rows(const char *sql)
+{
+	return t_sql_long(db, sql);
+}
+
+/* The id of the first seeded action of a pillar. */
+static long action_of_pillar(int pillar)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT min(id) FROM action WHERE pillar = %d", pillar);
+	return rows(sql);
+}
+
+static struct resp *post_update(const char *token, long action, const char *body, const char *key)
+{
+	char path[64], h[256];
+
+	snprintf(path, sizeof path, "/v1/actions/%ld/updates", action);
+	if (key)
+		snprintf(h, sizeof h, "Idempotency-Key: %s", key);
+	return send("POST", path, token, body, key ? h : NULL);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* ---- reads and lists ---- */
+
+START_TEST(reference_lists_show_the_network)
+{
+	struct resp *r = t_get(&srv, "/v1/entities?limit=500", viewer);
+	json_t *items = json_object_get(r->json, "items");
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(json_array_size(items), 23);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/cochairs?year=2021", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 2);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/cochairs?year=2023", viewer);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), 1);
+	ck_assert_str_eq(str(json_array_get(items, 0), "entity"), "OHCHR");
+	ck_assert_str_eq(str(json_array_get(items, 0), "kind"), "permanent");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/cycles", viewer);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), 3);
+	ck_assert_str_eq(str(json_array_get(items, 1), "label"), "2022-2023");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/workplans", viewer);
+	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "title"),
+			 "Network Work Plan 2021+");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/events", viewer);
+	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "date"), "2021-09-21");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/consultations", viewer);
+	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "subject_must_contain"),
+			 "Work Plan");
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(lists_page_with_limit_and_cursor)
+{
+	char path[128];
+	const char *next;
+	struct resp *r = t_get(&srv, "/v1/entities?limit=10", viewer), *r2, *r3;
+	json_t *seen = json_object();
+
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 10);
+	next = str(r->json, "next");
+	ck_assert_ptr_nonnull(next);
+	snprintf(path, sizeof path, "/v1/entities?limit=10&after=%s", next);
+	r2 = t_get(&srv, path, viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r2->json, "items")), 10);
+	snprintf(path, sizeof path, "/v1/entities?limit=10&after=%s", str(r2->json, "next"));
+	r3 = t_get(&srv, path, viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r3->json, "items")), 3);
+	ck_assert(json_is_null(json_object_get(r3->json, "next")));
+	/* 23 distinct entities over the three pages */
+	for (int p = 0; p < 3; p++) {
+		json_t *items = json_object_get((p == 0 ? r : p == 1 ? r2 : r3)->json, "items");
+
+		for (size_t i = 0; i < json_array_size(items); i++)
+			json_object_set_new(seen, str(json_array_get(items, i), "code"), json_true());
+	}
+	ck_assert_int_eq(json_object_size(seen), 23);
+	json_decref(seen);
+	t_resp_free(r);
+	t_resp_free(r2);
+	t_resp_free(r3);
+	r = t_get(&srv, "/v1/actions", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 12);
+	ck_assert(json_is_null(json_object_get(r->json, "next")));
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(bad_list_parameters_are_422_naming_them)
+{
+	static const struct { const char *path, *field; } cases[] = {
+		{ "/v1/entities?limit=0", "limit" },
+		{ "/v1/entities?limit=501", "limit" },
+		{ "/v1/entities?limit=ten", "limit" },
+		{ "/v1/entities?after=!!!", "after" },
+		{ "/v1/entities?colour=red", "colour" },
+		{ "/v1/actions?pillar=1&pillar=2", "pillar" },
+		{ "/v1/actions?pillar=9", "pillar" },
+		{ "/v1/actions?status=finished", "status" },
+		{ "/v1/actions?year=twenty", "year" },
+		{ "/v1/updates?period=2021-Q5", "period" },
+		{ "/v1/updates?since=yesterday", "since" },
+		{ "/v1/updates?review_state=lost", "review_state" },
+		{ "/v1/cochairs?year=1", "year" },
+		{ "/v1/export.csv", "period" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp *r = t_get(&srv, cases[i].path, viewer);
+		json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+
+		t_assert_problem(r, 422, "validation");
+		ck_assert_msg(e && !strcmp(str(e, "field"), cases[i].field), "%s: %s", cases[i].path, r->body);
+		t_resp_free(r);
+	}
+}
+END_TEST
+
+START_TEST(actions_filter_by_pillar_cycle_year_lead_status_and_text)
+{
+	static const struct { const char *query; int count; } cases[] = {
+		{ "pillar=6", 3 },
+		{ "pillar=7", 0 },
+		{ "cycle=2021", 12 },
+		{ "cycle=2022-2023", 0 },
+		{ "year=2021&pillar=4", 2 },
+		{ "lead=UNFPA", 2 },
+		{ "lead=DGC&pillar=5", 2 },
+		{ "lead=WFP", 0 },
+		{ "status=not_started", 12 },
+		{ "status=completed", 0 },
+		{ "q=webinars", 1 },
+		{ "q=Durban%20Declaration", 1 },
+		{ "q=intersectionality", 2 },
+		{ "q=%27%3B%20DROP%20TABLE%20action%3B%20--", 0 },
+		{ "q=%25", 0 },
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp *r;
+
+		snprintf(path, sizeof path, "/v1/actions?%s", cases[i].query);
+		r = t_get(&srv, path, viewer);
+		ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+		ck_assert_msg((int)json_array_size(json_object_get(r->json, "items")) == cases[i].count,
+			      "%s: %zu items, expected %d", path,
+			      json_array_size(json_object_get(r->json, "items")), cases[i].count);
+		t_resp_free(r);
+	}
+	ck_assert_int_eq(rows("SELECT count(*) FROM action"), 12);
+}
+END_TEST
+
+START_TEST(one_action_has_latest_version_and_etag)
+{
+	char path[64], h[128], *etag;
+	struct resp *r, *again;
+
+	snprintf(path, sizeof path, "/v1/actions/%ld", action_of_pillar(2));
+	r = t_get(&srv, path, viewer);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(num(r->json, "pillar"), 2);
+	ck_assert_str_eq(str(r->json, "cycle"), "2021");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "leads"), 0)), "UNODC");
+	ck_assert(json_is_null(json_object_get(r->json, "latest")));
+	ck_assert(json_is_string(json_object_get(r->json, "version")));
+	etag = t_header(r, "ETag");
+	snprintf(h, sizeof h, "If-None-Match: %s", etag);
+	again = t_http(&srv, "GET", path, viewer, NULL, NULL, 0, h);
+	ck_assert_int_eq(again->status, 304);
+	t_resp_free(again);
+	free(etag);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/actions/999999", viewer);
+	t_assert_problem(r, 404, "not-found");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/actions/abc", viewer);
+	t_assert_problem(r, 404, "not-found");
+	t_resp_free(r);
+}
+END_TEST
+
+/* ---- key actions ---- */
+
+START_TEST(cochair_creates_an_action_led_by_the_pillar_by_default)
+{
+	struct resp *r = send("POST", "/v1/actions", cochair,
+			      "{\"pillar\":5,\"cycle\":\"2022-2023\",\"year\":2022,"
+			      "\"title\":\"Campaign for the International Day for the Elimination of Racial Discrimination\","
+			      "\"tags\":[\"21 March\"],\"due_date\":\"2022-03-21\"}", NULL);
+	char *loc = t_header(r, "Location"), expect[64];
+	struct resp *got;
+
+	ck_assert_int_eq(r->status, 201);
+	snprintf(expect, sizeof expect, "/v1/actions/%lld", num(r->json, "id"));
+	ck_assert_str_eq(loc, expect);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "leads"), 0)), "DGC");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "leads"), 1)), "UNFPA");
+	ck_assert_str_eq(str(r->json, "due_date"), "2022-03-21");
+	got = t_get(&srv, loc, viewer);
+	ck_assert_int_eq(got->status, 200);
+	ck_assert_str_eq(str(got->json, "title"), str(r->json, "title"));
+	t_resp_free(got);
+	free(loc);
+	t_resp_free(r);
+	r = send("POST", "/v1/actions", cochair,
+		 "{\"pillar\":1,\"cycle\":\"2024-2025\",\"year\":2025,\"title\":\"Joint guidance\","
+		 "\"leads\":[\"WHO\",\"UNICEF\"]}", NULL);
+	ck_assert_int_eq(r->status, 201);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "leads")), 2);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(rejected_action_writes_change_nothing)
+{
+	static const struct { const char *body; long status; const char *slug, *field; } cases[] = {
+		{ "{\"pillar\":9,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\"}", 422, "validation", "pillar" },
+		{ "{\"pillar\":1,\"cycle\":\"2030\",\"year\":2030,\"title\":\"x\"}", 422, "validation", "cycle" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2022,\"title\":\"x\"}", 422, "validation", "year" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\",\"leads\":[\"NOPE\"]}", 422, "validation", "leads" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\",\"leads\":[\"WHO\",\"WHO\"]}", 422, "validation", "leads" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021}", 422, "validation", "title" },
+		{ "{\"pillar\":\"1\",\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\"}", 422, "validation", "pillar" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\",\"owner\":\"me\"}", 422, "validation", "owner" },
+		{ "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\",\"due_date\":\"2021-02-30\"}", 422, "validation", "due_date" },
+		{ "{\"pillar\":1,", 400, "malformed-json", NULL },
+	};
+	long before = rows("SELECT count(*) FROM action"), audit = rows("SELECT count(*) FROM audit");
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp *r = send("POST", "/v1/actions", cochair, cases[i].body, NULL);
+
+		t_assert_problem(r, cases[i].status, cases[i].slug);
+		if (cases[i].field)
+			ck_assert_msg(!strcmp(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
+					      cases[i].field), "%s: %s", cases[i].body, r->body);
+		t_resp_free(r);
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *token = i == 0 ? who_lead : i == 1 ? viewer : NULL;
+		struct resp *r = send("POST", "/v1/actions", token,
+				      "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\"}", NULL);
+
+		t_assert_problem(r, token ? 403 : 401, token ? "forbidden" : "unauthorized");
+		t_resp_free(r);
+	}
+	ck_assert_int_eq(rows("SELECT count(*) FROM action"), before);
+	ck_assert_int_eq(rows("SELECT count(*) FROM audit"), audit);
+}
+END_TEST
+
+START_TEST(editing_an_action_needs_its_current_version)
+{
+	long id = action_of_pillar(4);
+	char path[64], *etag, h[128];
+	struct resp *r, *p;
+
+	snprintf(path, sizeof path, "/v1/actions/%ld", id);
+	r = t_get(&srv, path, viewer);
+	etag = t_header(r, "ETag");
+	t_resp_free(r);
+	p = send("PATCH", path, cochair, "{\"title\":\"Guidance note\"}", NULL);
+	t_assert_problem(p, 428, "precondition-required");
+	t_resp_free(p);
+	p = send("PATCH", path, cochair, "{\"title\":\"Guidance note\"}", "If-Match: \"99\"");
+	t_assert_problem(p, 412, "precondition-failed");
+	t_resp_free(p);
+	snprintf(h, sizeof h, "If-Match: %s", etag);
+	p = send("PATCH", path, cochair, "{\"title\":\"Guidance note on intersectionality\",\"tags\":[\"guidance\"],\"leads\":[\"UNAIDS\",\"UNWOMEN\"]}", h);
+	ck_assert_int_eq(p->status, 200);
+	ck_assert_str_eq(str(p->json, "title"), "Guidance note on intersectionality");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p->json, "leads"), 1)), "UNWOMEN");
+	ck_assert_str_ne(str(p->json, "version"), "1");
+	t_resp_free(p);
+	/* the old ETag is stale now */
+	p = send("PATCH", path, cochair, "{\"title\":\"Again\"}", h);
+	t_assert_problem(p, 412, "precondition-failed");
+	t_resp_free(p);
+	p = send("PATCH", path, who_lead, "{\"title\":\"Mine\"}", "If-Match: *");
+	t_assert_problem(p, 403, "forbidden");
+	t_resp_free(p);
+	ck_assert_int_eq(rows("SELECT count(*) FROM audit WHERE table_name = 'action' AND op = 'UPDATE'"
+			      " AND actor LIKE 'member:%'"), 1);
+	free(etag);
+}
+END_TEST
+
+START_TEST(archived_actions_leave_lists_and_take_no_updates)
+{
+	struct resp *r = send("POST", "/v1/actions", cochair,
+			      "{\"pillar\":6,\"cycle\":\"2021\",\"year\":2021,\"title\":\"Pilot webinar series\"}", NULL);
+	long id = num(r->json, "id");
+	char path[64], h[64];
+	struct resp *d;
+
+	t_resp_free(r);
+	snprintf(path, sizeof path, "/v1/actions/%ld", id);
+	d = send("DELETE", path, cochair, NULL, NULL);
+	t_assert_problem(d, 428, "precondition-required");
+	t_resp_free(d);
+	snprintf(h, sizeof h, "If-Match: \"1\"");
+	d = send("DELETE", path, cochair, NULL, h);
+	ck_assert_int_eq(d->status, 200);
+	ck_assert(json_is_true(json_object_get(d->json, "archived")));
+	t_resp_free(d);
+	/* still there, never deleted */
+	ck_assert_int_eq(rows("SELECT count(*) FROM action WHERE archived"), 1);
+	r = t_get(&srv, "/v1/actions?pillar=6", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 3);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/actions?pillar=6&archived=true", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 1);
+	t_resp_free(r);
+	r = post_update(cochair, id, "{\"period\":\"2021-Q4\",\"status\":\"on_track\",\"percent_complete\":10,\"narrative\":\"Planned.\"}", NULL);
+	t_assert_problem(r, 409, "conflict");
+	t_resp_free(r);
+	/* and it can be restored */
+	d = send("PATCH", path, cochair, "{\"archived\":false}", "If-Match: *");
+	ck_assert_int_eq(d->status, 200);
+	ck_assert(json_is_false(json_object_get(d->json, "archived")));
+	t_resp_free(d);
+}
+END_TEST
+
+/* ---- status updates ---- */
+
+START_TEST(lead_posts_an_update_on_its_own_action)
+{
+	long id = action_of_pillar(1);
+	struct resp *r = post_update(who_lead, id,
+				     "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":40,"
+				     "\"narrative\":\"Module one is online in English and French.\","
+				     "\"visibility\":\"public\",\"public_summary\":\"The first module is online.\","
+				     "\"evidence\":[{\"title\":\"Course page\",\"url\":\"https://www.who.int/course\"}]}",
+				     NULL);
+	char *loc = t_header(r, "Location");
+	struct resp *got;
+	char path[64];
+
+	ck_assert_int_eq(r->status, 201);
+	ck_assert_str_eq(str(r->json, "period"), "2021-Q3");
+	ck_assert_str_eq(str(r->json, "review_state"), "submitted");
+	ck_assert_str_eq(str(json_object_get(r->json, "author"), "entity"), "WHO");
+	ck_assert_ptr_nonnull(strstr(str(r->json, "created_at"), "+00:00"));
+	got = t_get(&srv, loc, viewer);
+	ck_assert_int_eq(got->status, 200);
+	ck_assert_int_eq(num(got->json, "id"), num(r->json, "id"));
+	t_resp_free(got);
+	snprintf(path, sizeof path, "/v1/actions/%ld", id);
+	got = t_get(&srv, path, viewer);
+	ck_assert_int_eq(num(json_object_get(got->json, "latest"), "id"), num(r->json, "id"));
+	t_resp_free(got);
+	free(loc);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(leads_never_write_to_other_pillars)
+{
+	/* each lead against one action of every active pillar with actions */
+	static const struct { int pillar; const char *entity; } leads_of[] = {
+		{ 1, "WHO" }, { 2, "UNODC" }, { 5, "DGC" },
+	};
+	const char *tokens[] = { who_lead, unodc_lead, dgc_lead };
+	long before = rows("SELECT count(*) FROM status_update");
+	int created = 0;
+
+	for (int l = 0; l < 3; l++) {
+		for (int pillar = 1; pillar <= 6; pillar++) {
+			struct resp *r = post_update(tokens[l], action_of_pillar(pillar),
+				"{\"period\":\"2021-Q2\",\"status\":\"at_risk\",\"percent_complete\":5,\"narrative\":\"Matrix.\"}",
+				NULL);
+
+			if (pillar == leads_of[l].pillar) {
+				ck_assert_msg(r->status == 201, "%s on pillar %d: %ld", leads_of[l].entity, pillar, r->status);
+				created++;
+			} else {
+				t_assert_problem(r, 403, "forbidden");
+			}
+			t_resp_free(r);
+		}
+	}
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + created);
+	/* co-chairs report anywhere; viewers nowhere */
+	{
+		struct resp *r = post_update(cochair, action_of_pillar(3),
+			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"Co-chair note.\"}", NULL);
+
+		ck_assert_int_eq(r->status, 201);
+		t_resp_free(r);
+		r = post_update(viewer, action_of_pillar(3),
+			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"x\"}", NULL);
+		t_assert_problem(r, 403, "forbidden");
+		t_resp_free(r);
+		r = post_update(NULL, action_of_pillar(3),
+			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"x\"}", NULL);
+		t_assert_problem(r, 401, "unauthorized");
+		t_resp_free(r);
+		r = post_update(who_lead, 999999,
+			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"x\"}", NULL);
+		t_assert_problem(r, 404, "not-found");
+		t_resp_free(r);
+	}
+}
+END_TEST
+
+/* n words of w, or n Chinese characters when w is NULL, into out. */
+static void words(char *out, size_t size, int n, const char *w)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n && len + 8 < size; i++)
+		len += (size_t)snprintf(out + len, size - len, w ? "%s%s" : "%s网", w && i ? " " : "", w ? w : "");
+}
+
+START_TEST(every_invalid_update_is_refused_and_writes_nothing)
+{
+	static char body[20000], text[16000];
+	static const struct { const char *body, *field; } cases[] = {
+		{ "{\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"}", "period" },
+		{ "{\"period\":\"2021-Q3\",\"percent_complete\":1,\"narrative\":\"x\"}", "status" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1}", "narrative" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"done\",\"percent_complete\":1,\"narrative\":\"x\"}", "status" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":101,\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":-1,\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":\"40\",\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":100,\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"completed\",\"percent_complete\":90,\"narrative\":\"x\"}", "percent_complete" },
+		{ "{\"period\":\"2021Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"}", "period" },
+		{ "{\"period\":\"2020-Q4\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"}", "period" },
+		{ "{\"period\":\"2027-Q1\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"}", "period" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"visibility\":\"public\"}", "public_summary" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"visibility\":\"secret\"}", "visibility" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"evidence\":[{\"title\":\"a\",\"url\":\"javascript:alert(1)\"}]}", "evidence[0].url" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"evidence\":[{\"title\":\"a\",\"url\":\"ftp://un.org/x\"}]}", "evidence[0].url" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"bell \\u0007\"}", "narrative" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"author\":\"someone else\"}", "author" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"review_state\":\"approved\"}", "review_state" },
+	};
+	long action = action_of_pillar(1), before = rows("SELECT count(*) FROM status_update");
+	struct resp *r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = post_update(who_lead, action, cases[i].body, NULL);
+		t_assert_problem(r, 422, "validation");
+		ck_assert_msg(!strcmp(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
+				      cases[i].field), "%s: %s", cases[i].body, r->body);
+		t_resp_free(r);
+	}
+	/* word limits, as a reader counts words, in Latin and Chinese script */
+	words(text, sizeof text, 301, "word");
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", text);
+	r = post_update(who_lead, action, body, NULL);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	words(text, sizeof text, 301, NULL);
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", text);
+	r = post_update(who_lead, action, body, NULL);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	words(text, sizeof text, 101, "mot");
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"visibility\":\"public\",\"public_summary\":\"%s\"}", text);
+	r = post_update(who_lead, action, body, NULL);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	/* not JSON, not UTF-8, not JSON media type */
+	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json", "{\"narrative\":\"\xc3\x28\"}", 17, NULL);
+	t_assert_problem(r, 400, "malformed-json");
+	t_resp_free(r);
+	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/x-www-form-urlencoded", "period=2021-Q3", 14, NULL);
+	t_assert_problem(r, 415, "unsupported-media-type");
+	t_resp_free(r);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before);
+	/* exactly at the limits is fine */
+	words(text, sizeof text, 300, "word");
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"completed\",\"percent_complete\":100,\"narrative\":\"%s\"}", text);
+	r = post_update(who_lead, action, body, NULL);
+	ck_assert_int_eq(r->status, 201);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(idempotency_key_replays_the_same_answer_once)
+{
+	const char *body = "{\"period\":\"2021-Q4\",\"status\":\"on_track\",\"percent_complete\":60,\"narrative\":\"Second module drafted.\"}";
+	long action = action_of_pillar(2), before = rows("SELECT count(*) FROM status_update");
+	struct resp *a = post_update(unodc_lead, action, body, "q4-unodc-1");
+	struct resp *b = post_update(unodc_lead, action, body, "q4-unodc-1");
+	char *la = t_header(a, "Location"), *lb = t_header(b, "Location");
+
+	ck_assert_int_eq(a->status, 201);
+	ck_assert_int_eq(b->status, 201);
+	ck_assert_str_eq(a->body, b->body);
+	ck_assert_str_eq(la, lb);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 1);
+	t_resp_free(b);
+	b = post_update(unodc_lead, action,
+			"{\"period\":\"2021-Q4\",\"status\":\"on_track\",\"percent_complete\":65,\"narrative\":\"Second module drafted.\"}",
+			"q4-unodc-1");
+	t_assert_problem(b, 409, "conflict");
+	t_resp_free(b);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 1);
+	/* keys belong to one member: another caller's same key is another request */
+	b = post_update(cochair, action, body, "q4-unodc-1");
+	ck_assert_int_eq(b->status, 201);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 2);
+	free(la);
+	free(lb);
+	t_resp_free(a);
+	t_resp_free(b);
+}
+END_TEST
+
+START_TEST(concurrent_retries_with_one_key_store_one_update)
+{
+	const char *body = "{\"period\":\"2021-Q1\",\"status\":\"delayed\",\"percent_complete\":15,\"narrative\":\"Waiting for translation.\"}";
+	long action = action_of_pillar(5), before = rows("SELECT count(*) FROM status_update");
+	pid_t kids[6];
+	int status;
+
+	for (int i = 0; i < 6; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			struct resp *r = post_update(dgc_lead, action, body, "burst-1");
+
+			_exit(r->status == 201 ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < 6; i++) {
+		waitpid(kids[i], &status, 0);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a retry was not answered 201");
+	}
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 1);
+}
+END_TEST
+
+START_TEST(cochairs_review_once_and_returned_updates_stop_counting)
+{
+	long action = action_of_pillar(4);
+	struct resp *first = post_update(cochair, action,
+		"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":30,\"narrative\":\"Draft outline agreed.\"}", NULL);
+	struct resp *second = post_update(cochair, action,
+		"{\"period\":\"2021-Q3\",\"status\":\"at_risk\",\"percent_complete\":35,\"narrative\":\"Consultant contract delayed.\"}", NULL);
+	char path[64], apath[64];
+	struct resp *r;
+
+	snprintf(path, sizeof path, "/v1/updates/%lld/review", num(second->json, "id"));
+	snprintf(apath, sizeof apath, "/v1/actions/%ld", action);
+	r = send("POST", path, who_lead, "{\"decision\":\"approve\"}", NULL);
+	t_assert_problem(r, 403, "forbidden");
+	t_resp_free(r);
+	r = send("POST", path, cochair, "{\"decision\":\"return\"}", NULL);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	r = send("POST", path, cochair, "{\"decision\":\"maybe\"}", NULL);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	r = send("POST", path, cochair, "{\"decision\":\"return\",\"comment\":\"Please say what the new date is.\"}", NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(str(r->json, "review_state"), "returned");
+	ck_assert_str_eq(str(r->json, "review_comment"), "Please say what the new date is.");
+	t_resp_free(r);
+	r = send("POST", path, cochair, "{\"decision\":\"approve\"}", NULL);
+	t_assert_problem(r, 409, "conflict");
+	t_resp_free(r);
+	r = send("POST", "/v1/updates/999999/review", cochair, "{\"decision\":\"approve\"}", NULL);
+	t_assert_problem(r, 404, "not-found");
+	t_resp_free(r);
+	/* the returned Q3 update no longer counts: latest is the Q2 one */
+	r = t_get(&srv, apath, viewer);
+	ck_assert_int_eq(num(json_object_get(r->json, "latest"), "id"), num(first->json, "id"));
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/actions?status=on_track&pillar=4", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 1);
+	t_resp_free(r);
+	ck_assert_int_eq(rows("SELECT count(*) FROM audit WHERE table_name = 'status_update'"
+			      " AND after->>'review_state' = 'returned'"), 1);
+	t_resp_free(first);
+	t_resp_free(second);
+}
+END_TEST
+
+START_TEST(history_is_newest_first_and_the_feed_filters)
+{
+	long action = action_of_pillar(6);
+	char path[96];
+	struct resp *r;
+	json_t *items;
+
+	for (int q = 1; q <= 3; q++) {
+		char body[200];
+
+		snprintf(body, sizeof body, "{\"period\":\"2022-Q%d\",\"status\":\"on_track\",\"percent_complete\":%d,\"narrative\":\"Quarter %d.\"}",
+			 q, q * 20, q);
+		r = post_update(cochair, action, body, NULL);
+		ck_assert_int_eq(r->status, 201);
+		t_resp_free(r);
+	}
+	snprintf(path, sizeof path, "/v1/actions/%ld/updates?limit=2", action);
+	r = t_get(&srv, path, viewer);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), 2);
+	ck_assert_str_eq(str(json_array_get(items, 0), "period"), "2022-Q3");
+	ck_assert_str_eq(str(json_array_get(items, 1), "period"), "2022-Q2");
+	ck_assert_ptr_nonnull(str(r->json, "next"));
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/actions/999999/updates", viewer);
+	t_assert_problem(r, 404, "not-found");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/updates?period=2022-Q2&pillar=6", viewer);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), 1);
+	ck_assert_int_eq(num(json_array_get(items, 0), "percent_complete"), 40);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/updates?since=2999-01-01", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/updates?since=2000-01-01T00:00:00Z&review_state=submitted&pillar=6", viewer);
+	ck_assert_int_ge(json_array_size(json_object_get(r->json, "items")), 3);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(export_is_rfc4180_csv_safe_for_spreadsheets)
+{
+	long action = action_of_pillar(3);
+	struct resp *r = post_update(cochair, action,
+		"{\"period\":\"2021-Q1\",\"status\":\"on_track\",\"percent_complete\":10,"
+		"\"narrative\":\"=HYPERLINK(\\\"http://evil\\\")\\nsecond line, with \\\"quotes\\\"\"}", NULL);
+	char *ct, *cd;
+
+	ck_assert_int_eq(r->status, 201);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/export.csv?period=2021-Q1", viewer);
+	ck_assert_int_eq(r->status, 200);
+	ct = t_header(r, "Content-Type");
+	cd = t_header(r, "Content-Disposition");
+	ck_assert_ptr_nonnull(strstr(ct, "text/csv"));
+	ck_assert_ptr_nonnull(strstr(cd, "updates-2021-Q1.csv"));
+	ck_assert(!strncmp(r->body, "update_id,action_id,pillar,", 27));
+	ck_assert_ptr_nonnull(strstr(r->body, "\r\n"));
+	/* quoted, quotes doubled, formula disarmed, newline kept inside quotes */
+	ck_assert_ptr_nonnull(strstr(r->body, ",\"'=HYPERLINK(\"\"http://evil\"\")\nsecond line, with \"\"quotes\"\"\","));
+	free(ct);
+	free(cd);
+	t_resp_free(r);
+}
+END_TEST
+
+START_TEST(audit_trail_is_for_cochairs)
+{
+	struct resp *r = t_get(&srv, "/v1/audit?limit=500", cochair);
+	json_t *items = json_object_get(r->json, "items");
+	bool seed = false;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_gt(json_array_size(items), 20);
+	for (size_t i = 0; i < json_array_size(items); i++)
+		seed |= !strcmp(str(json_array_get(items, i), "actor"), "seed");
+	ck_assert(seed);
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/audit", who_lead);
+	t_assert_problem(r, 403, "forbidden");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/audit", viewer);
+	t_assert_problem(r, 403, "forbidden");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/audit?since=2999-01-01T00:00:00Z", cochair);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
+	t_resp_free(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("workflow");
+	TCase *tc = tcase_create("workflow");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, reference_lists_show_the_network);
+	tcase_add_test(tc, lists_page_with_limit_and_cursor);
+	tcase_add_test(tc, bad_list_parameters_are_422_naming_them);
+	tcase_add_test(tc, actions_filter_by_pillar_cycle_year_lead_status_and_text);
+	tcase_add_test(tc, one_action_has_latest_version_and_etag);
+	tcase_add_test(tc, cochair_creates_an_action_led_by_the_pillar_by_default);
+	tcase_add_test(tc, rejected_action_writes_change_nothing);
+	tcase_add_test(tc, editing_an_action_needs_its_current_version);
+	tcase_add_test(tc, archived_actions_leave_lists_and_take_no_updates);
+	tcase_add_test(tc, lead_posts_an_update_on_its_own_action);
+	tcase_add_test(tc, leads_never_write_to_other_pillars);
+	tcase_add_test(tc, every_invalid_update_is_refused_and_writes_nothing);
+	tcase_add_test(tc, idempotency_key_replays_the_same_answer_once);
+	tcase_add_test(tc, concurrent_retries_with_one_key_store_one_update);
+	tcase_add_test(tc, cochairs_review_once_and_returned_updates_stop_counting);
+	tcase_add_test(tc, history_is_newest_first_and_the_feed_filters);
+	tcase_add_test(tc, export_is_rfc4180_csv_safe_for_spreadsheets);
+	tcase_add_test(tc, audit_trail_is_for_cochairs);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
