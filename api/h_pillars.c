@@ -3,13 +3,15 @@
 #include "handlers.h"
 #include "http.h"
 #include "jspec.h"
+#include "query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One row per pillar ($1: a number, or NULL for all): its JSON, its version,
- * status and inactive reason. The current status of an action is that of
+/* One row per pillar ($1: a number, or NULL for all; $2: the cursor, a
+ * number; $3: the limit): its JSON, version, status, inactive reason and
+ * cursor. The current status of an action is that of
  * its newest update not returned (by period, then time of posting); an
  * action without one is not_started. */
 #define PILLAR_SQL(lock)                                                                    \
@@ -39,9 +41,12 @@
 	"      'not_started', coalesce(c.not_started, 0), 'on_track', coalesce(c.on_track, 0)," \
 	"      'at_risk', coalesce(c.at_risk, 0), 'delayed', coalesce(c.delayed, 0),"         \
 	"      'completed', coalesce(c.completed, 0), 'cancelled', coalesce(c.cancelled, 0))," \
-	"    'version', p.version::text)::text, p.version, p.status, p.inactive_reason"      \
+	"    'version', p.version::text)::text, p.version, p.status, p.inactive_reason,"    \
+	"    p.number::text AS cursor"                                                      \
 	" FROM pillar p LEFT JOIN counts c ON c.pillar = p.number"                          \
-	" WHERE $1::int IS NULL OR p.number = $1::int ORDER BY p.number" lock
+	" WHERE ($1::int IS NULL OR p.number = $1::int)"                                    \
+	"   AND ($2::text IS NULL OR p.number > $2::int)"                                   \
+	" ORDER BY p.number LIMIT $3::int" lock
 
 DB_STMT(stmt_pillars, PILLAR_SQL(""));
 DB_STMT(stmt_pillar_lock, PILLAR_SQL(" FOR UPDATE OF p"));
@@ -58,28 +63,23 @@ DB_STMT(stmt_pillar_leads_set,
 
 int h_pillars_list(struct request *rq)
 {
-	struct buf b;
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24];
 	enum db_rc rc;
 	PGresult *r;
-	char *body;
-	size_t len;
 	int ret;
 
-	rc = db_query(request_db(rq), &stmt_pillars, 1, (const char *const[]){ NULL }, &r);
+	if (!query_parse(rq, NULL, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	rc = db_query(request_db(rq), &stmt_pillars, 3,
+		      (const char *const[]){ NULL, page.after, fetch }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
-	buf_init(&b, 1 << 20);
-	buf_adds(&b, "{\"items\":[");
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (i)
-			buf_adds(&b, ",");
-		buf_add(&b, PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
-	}
-	buf_adds(&b, "],\"next\":null}");
+	ret = reply_list(rq, r, &page);
 	PQclear(r);
-	body = buf_steal(&b, &len);
-	ret = reply_json(rq, 200, body, len);
-	free(body);
 	return ret;
 }
 
@@ -98,14 +98,14 @@ static bool pillar_number(struct request *rq, char out[4])
 int h_pillar_get(struct request *rq)
 {
 	char number[4];
-	const char *p[1] = { number };
+	const char *p[3] = { number, NULL, "1" };
 	enum db_rc rc;
 	PGresult *r;
 	int ret;
 
 	if (!pillar_number(rq, number))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
-	rc = db_query(request_db(rq), &stmt_pillars, 1, p, &r);
+	rc = db_query(request_db(rq), &stmt_pillars, 3, p, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
 	if (PQntuples(r) != 1)
@@ -136,7 +136,7 @@ struct pillar_patch {
 static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 {
 	struct pillar_patch *pp = cls;
-	const char *p1[1] = { pp->number };
+	const char *p1[3] = { pp->number, NULL, "1" };
 	bool inactive;
 	char actor[32], *leads = NULL;
 	enum db_rc rc;
@@ -146,7 +146,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	rc = db_set_actor(db, actor);
 	if (rc != DB_OK)
 		return rc;
-	rc = db_query(db, &stmt_pillar_lock, 1, p1, &r);
+	rc = db_query(db, &stmt_pillar_lock, 3, p1, &r);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(r) != 1) {
@@ -199,7 +199,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 			return rc;
 		PQclear(r);
 	}
-	rc = db_query(db, &stmt_pillars, 1, p1, &r);
+	rc = db_query(db, &stmt_pillars, 3, p1, &r);
 	if (rc != DB_OK)
 		return rc;
 	free(pp->result);

@@ -242,7 +242,7 @@ int reply_list(struct request *rq, PGresult *r, const struct page *page)
 	if (n > shown) {
 		char cursor[2 * CURSOR_MAX];
 
-		cursor_encode(PQgetvalue(r, shown - 1, 1), cursor, sizeof cursor);
+		cursor_encode(PQgetvalue(r, shown - 1, PQnfields(r) - 1), cursor, sizeof cursor);
 		buf_printf(&b, "\"%s\"}", cursor);
 	} else {
 		buf_adds(&b, "null}");

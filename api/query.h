@@ -40,8 +40,8 @@ struct page {
 bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
 		 json_t *errors);
 
-/* Replies with {"items":[...],"next":cursor|null} from rows whose column 0
- * is an item's JSON and column 1 its cursor key; the query fetched up to
+/* Replies with {"items":[...],"next":cursor|null} from rows whose first
+ * column is an item's JSON and last column its cursor key; the query fetched up to
  * page->limit + 1 rows, so one more row than the limit means a next page. */
 int reply_list(struct request *rq, PGresult *r, const struct page *page);
 /* The limit + 1 to bind into a list query. */

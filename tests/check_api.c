@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -113,6 +114,21 @@ START_TEST(pillars_list_the_work_plan_with_leads)
 	ck_assert_int_eq(json_array_size(json_object_get(p7, "leads")), 0);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(p7, "inactive_reason")),
 				     "Task Force on Addressing Racism"));
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/pillars?limit=5", viewer);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 5);
+	{
+		char path[128];
+		struct resp *rest;
+
+		snprintf(path, sizeof path, "/v1/pillars?after=%s",
+			 json_string_value(json_object_get(r->json, "next")));
+		rest = t_get(&srv, path, viewer);
+		ck_assert_int_eq(json_array_size(json_object_get(rest->json, "items")), 3);
+		ck_assert_int_eq(json_integer_value(json_object_get(
+					 json_array_get(json_object_get(rest->json, "items"), 0), "number")), 6);
+		t_resp_free(rest);
+	}
 	t_resp_free(r);
 	r = t_get(&srv, "/v1/pillars/8", lead);
 	ck_assert_int_eq(r->status, 200);
