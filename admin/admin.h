@@ -25,5 +25,6 @@ int cmd_token_create(struct db *db, int argc, char **argv);
 int cmd_token_list(struct db *db, int argc, char **argv);
 int cmd_token_revoke(struct db *db, int argc, char **argv);
 int cmd_status(struct db *db, int argc, char **argv);
+int cmd_demo(struct db *db, int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static const struct admin_cmd commands[] = {
 	  "create a token; it is printed once, alone on the last line", cmd_token_create },
 	{ "token list", "--email E", "list a member's tokens", cmd_token_list },
 	{ "token revoke", "--id ID", "revoke a token", cmd_token_revoke },
+	{ "demo", "--actions N --updates M [--seed S]",
+	  "add deterministic synthetic key actions and update history", cmd_demo },
 	{ "status", "", "schema version, row counts, queue depth by state", cmd_status },
 	{ NULL, NULL, NULL, NULL },
 };

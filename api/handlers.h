@@ -27,5 +27,8 @@ int h_update_review(struct request *rq);
 int h_updates_feed(struct request *rq);
 int h_export_csv(struct request *rq);
 int h_audit_list(struct request *rq);
+int h_progress(struct request *rq);
+int h_progress_trend(struct request *rq);
+int h_reporting(struct request *rq);
 
 #endif
