@@ -1,0 +1,478 @@
+/* Progress analytics against an independent, obviously-correct SQL
+ * computation straight from the key actions and status updates, on demo
+ * data from several seeds, for quarters at cycle boundaries, quarters with
+ * no updates and an inactive pillar; and after live changes through the
+ * API, the incremental sums equal a rebuild from scratch. */
+#include "harness.h"
+#include "period.h"
+
+#include <libpq-fe.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Progress of quarter $1 (text) for the actions of cycle $2, as a document
+ * shaped like the API's pillars and totals. $3: the quarter before. */
+static const char progress_sql[] =
+	"WITH a AS (SELECT id, pillar FROM action WHERE cycle = $2 AND NOT archived),"
+	" u AS (SELECT s.* FROM status_update s JOIN a ON a.id = s.action_id"
+	"       WHERE s.review_state <> 'returned' AND s.period <= $1),"
+	" st AS (SELECT a.id, a.pillar, coalesce(c.status, 'not_started') AS status,"
+	"        coalesce(c.percent_complete, 0) AS pc,"
+	"        NOT EXISTS (SELECT 1 FROM u WHERE u.action_id = a.id AND u.period IN ($1, $3)) AS stale,"
+	"        (SELECT max(created_at) FROM u WHERE u.action_id = a.id) AS last_at"
+	"   FROM a LEFT JOIN LATERAL (SELECT status, percent_complete FROM u WHERE u.action_id = a.id"
+	"     ORDER BY period DESC, created_at DESC, id DESC LIMIT 1) c ON true),"
+	" agg AS (SELECT p.number, count(st.id) AS actions,"
+	"   json_build_object('not_started', count(*) FILTER (WHERE st.status = 'not_started'),"
+	"     'on_track', count(*) FILTER (WHERE st.status = 'on_track'),"
+	"     'at_risk', count(*) FILTER (WHERE st.status = 'at_risk'),"
+	"     'delayed', count(*) FILTER (WHERE st.status = 'delayed'),"
+	"     'completed', count(*) FILTER (WHERE st.status = 'completed'),"
+	"     'cancelled', count(*) FILTER (WHERE st.status = 'cancelled')) AS by_status,"
+	"   coalesce(round(avg(st.pc), 1), 0.0) AS mean, count(*) FILTER (WHERE st.status = 'completed') AS completed,"
+	"   count(*) FILTER (WHERE st.stale) AS stale, max(st.last_at) AS last_at"
+	"   FROM pillar p LEFT JOIN st ON st.pillar = p.number GROUP BY p.number)"
+	" SELECT json_build_object('pillars', (SELECT json_agg(json_build_object('number', number,"
+	"   'actions', actions, 'by_status', by_status, 'mean_percent', mean, 'completed', completed,"
+	"   'stale', stale, 'last_update_at', last_at) ORDER BY number) FROM agg),"
+	"  'totals', (SELECT json_build_object('actions', count(*),"
+	"   'by_status', json_build_object('not_started', count(*) FILTER (WHERE status = 'not_started'),"
+	"     'on_track', count(*) FILTER (WHERE status = 'on_track'),"
+	"     'at_risk', count(*) FILTER (WHERE status = 'at_risk'),"
+	"     'delayed', count(*) FILTER (WHERE status = 'delayed'),"
+	"     'completed', count(*) FILTER (WHERE status = 'completed'),"
+	"     'cancelled', count(*) FILTER (WHERE status = 'cancelled')),"
+	"   'mean_percent', coalesce(round(avg(pc), 1), 0.0),"
+	"   'completed', count(*) FILTER (WHERE status = 'completed'),"
+	"   'stale', count(*) FILTER (WHERE stale)) FROM st))::text";
+
+/* Reporting for quarter $1, cycle $2, previous quarter $3, deadline $4. */
+static const char reporting_sql[] =
+	"WITH a AS (SELECT a.id, a.pillar FROM action a JOIN pillar p ON p.number = a.pillar"
+	"   WHERE p.status = 'active' AND a.cycle = $2 AND NOT a.archived),"
+	" prev AS (SELECT a.id, (SELECT s.status FROM status_update s WHERE s.action_id = a.id"
+	"   AND s.review_state <> 'returned' AND s.period <= $3"
+	"   ORDER BY s.period DESC, s.created_at DESC, s.id DESC LIMIT 1) AS status FROM a),"
+	" e AS (SELECT a.* FROM a JOIN prev USING (id)"
+	"   WHERE coalesce(prev.status, 'not_started') NOT IN ('completed', 'cancelled')),"
+	" r AS (SELECT e.id, bool_or((s.created_at AT TIME ZONE 'UTC')::date <= $4::date) AS on_time"
+	"   FROM e JOIN status_update s ON s.action_id = e.id AND s.period = $1"
+	"   AND s.review_state <> 'returned' GROUP BY e.id)"
+	" SELECT json_build_object('deadline', $4, 'pillars', (SELECT json_agg(json_build_object("
+	"   'number', p.number,"
+	"   'expected', (SELECT count(*) FROM e WHERE e.pillar = p.number),"
+	"   'reported', (SELECT count(*) FROM e JOIN r USING (id) WHERE e.pillar = p.number),"
+	"   'on_time', (SELECT count(*) FROM e JOIN r USING (id) WHERE e.pillar = p.number AND r.on_time),"
+	"   'missing', (SELECT count(*) FROM e WHERE e.pillar = p.number AND e.id NOT IN (SELECT id FROM r)),"
+	"   'missing_actions', coalesce((SELECT json_agg(e.id ORDER BY e.id) FROM e WHERE e.pillar = p.number"
+	"      AND e.id NOT IN (SELECT id FROM r)), '[]')) ORDER BY p.number) FROM pillar p),"
+	"  'entities', (SELECT coalesce(json_agg(x ORDER BY x.code), '[]') FROM (SELECT l.entity AS code,"
+	"     count(*) AS expected, count(r.id) AS reported, count(*) FILTER (WHERE r.on_time) AS on_time"
+	"     FROM e JOIN action_lead l ON l.action_id = e.id LEFT JOIN r ON r.id = e.id"
+	"     GROUP BY l.entity) x))::text";
+
+static json_t *sql_json(const char *db, const char *sql, const char *const *params, int n)
+{
+	PGconn *c = PQconnectdb(t_conninfo(db));
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	json_t *doc;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	PQclear(r);
+	PQfinish(c);
+	return doc;
+}
+
+/* Compares every member of want with the same member of got. */
+static void assert_same(json_t *want, json_t *got, const char *where)
+{
+	char path[512];
+	const char *key;
+	json_t *w;
+
+	if (json_is_object(want)) {
+		ck_assert_msg(json_is_object(got), "%s: not an object", where);
+		json_object_foreach(want, key, w) {
+			snprintf(path, sizeof path, "%s.%s", where, key);
+			assert_same(w, json_object_get(got, key), path);
+		}
+	} else if (json_is_array(want)) {
+		ck_assert_msg(json_is_array(got) && json_array_size(got) == json_array_size(want),
+			      "%s: arrays differ in length (%zu, want %zu)", where, json_array_size(got),
+			      json_array_size(want));
+		for (size_t i = 0; i < json_array_size(want); i++) {
+			snprintf(path, sizeof path, "%s[%zu]", where, i);
+			assert_same(json_array_get(want, i), json_array_get(got, i), path);
+		}
+	} else if (json_is_number(want)) {
+		ck_assert_msg(json_is_number(got) && json_number_value(got) == json_number_value(want),
+			      "%s: %g, want %g", where, json_number_value(got), json_number_value(want));
+	} else {
+		ck_assert_msg(json_equal(want, got), "%s: values differ", where);
+	}
+}
+
+static void cycle_of(int p, char out[16])
+{
+	int y = period_year(p);
+
+	snprintf(out, 16, "%s", y == 2021 ? "2021" : y <= 2023 ? "2022-2023" : "2024-2025");
+}
+
+static void check_progress_at(const struct server *s, const char *token, int p, const char *cycle_param)
+{
+	char per[PERIOD_STRLEN], prev[PERIOD_STRLEN], cycle[16], path[128], where[64];
+	struct resp *r;
+	json_t *want;
+
+	period_format(p, per);
+	period_format(p - 1, prev);
+	if (cycle_param)
+		snprintf(cycle, sizeof cycle, "%s", cycle_param);
+	else
+		cycle_of(p, cycle);
+	snprintf(path, sizeof path, "/v1/progress?as_of=%s%s%s", per, cycle_param ? "&cycle=" : "",
+		 cycle_param ? cycle_param : "");
+	r = t_get(s, path, token);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "as_of")), per);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "cycle")), cycle);
+	want = sql_json(s->dbname, progress_sql, (const char *const[]){ per, cycle, prev }, 3);
+	snprintf(where, sizeof where, "progress %s %s", per, cycle);
+	assert_same(want, r->json, where);
+	json_decref(want);
+	t_resp_free(r);
+}
+
+static void check_reporting_at(const struct server *s, const char *token, int p)
+{
+	char per[PERIOD_STRLEN], prev[PERIOD_STRLEN], cycle[16], path[64], dl[DATE_STRLEN], where[64];
+	struct resp *r;
+	json_t *want;
+
+	period_format(p, per);
+	period_format(p - 1, prev);
+	period_deadline(p, dl);
+	cycle_of(p, cycle);
+	snprintf(path, sizeof path, "/v1/reporting?period=%s", per);
+	r = t_get(s, path, token);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+	want = sql_json(s->dbname, reporting_sql, (const char *const[]){ per, cycle, prev, dl }, 4);
+	snprintf(where, sizeof where, "reporting %s", per);
+	assert_same(want, r->json, where);
+	json_decref(want);
+	t_resp_free(r);
+}
+
+static void check_trend(const struct server *s, const char *token, int from, int to, int pillar)
+{
+	char f[PERIOD_STRLEN], t[PERIOD_STRLEN], path[128];
+	struct resp *r;
+	json_t *items;
+
+	period_format(from, f);
+	period_format(to, t);
+	snprintf(path, sizeof path, "/v1/progress/trend?from=%s&to=%s&pillar=%d", f, t, pillar);
+	r = t_get(s, path, token);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), to - from + 1);
+	for (int p = from; p <= to; p++) {
+		json_t *item = json_array_get(items, p - from), *want, *pl;
+		char per[PERIOD_STRLEN], prev[PERIOD_STRLEN], cycle[16], where[64];
+
+		period_format(p, per);
+		period_format(p - 1, prev);
+		cycle_of(p, cycle);
+		ck_assert_str_eq(json_string_value(json_object_get(item, "period")), per);
+		want = sql_json(s->dbname, progress_sql, (const char *const[]){ per, cycle, prev }, 3);
+		pl = json_array_get(json_object_get(want, "pillars"), pillar - 1);
+		json_object_del(pl, "number");
+		json_object_del(pl, "completed");
+		json_object_del(pl, "stale");
+		json_object_del(pl, "last_update_at");
+		snprintf(where, sizeof where, "trend %s pillar %d", per, pillar);
+		assert_same(pl, item, where);
+		json_decref(want);
+	}
+	t_resp_free(r);
+}
+
+/* Quarters worth checking: the first, cycle boundaries, the last. */
+static const char *const quarters[] = { "2021-Q1", "2021-Q3", "2021-Q4", "2022-Q1", "2023-Q2",
+					"2023-Q4", "2024-Q1", "2025-Q3", "2025-Q4" };
+
+static void check_everything(const struct server *s, const char *token)
+{
+	int p, first, last;
+
+	for (size_t i = 0; i < sizeof quarters / sizeof quarters[0]; i++) {
+		ck_assert(period_parse(quarters[i], &p));
+		check_progress_at(s, token, p, NULL);
+		check_reporting_at(s, token, p);
+	}
+	/* another cycle's actions, seen from a later quarter */
+	ck_assert(period_parse("2023-Q1", &p));
+	check_progress_at(s, token, p, "2021");
+	ck_assert(period_parse("2021-Q2", &first));
+	ck_assert(period_parse("2024-Q2", &last));
+	check_trend(s, token, first, last, 6);
+	check_trend(s, token, first, last, 7);
+}
+
+static void with_demo(long seed, const char *actions, const char *updates, bool inactive)
+{
+	char db[64], seed_s[16], *out, *err;
+	struct server s;
+	char *token;
+
+	t_db_create(db, sizeof db, true);
+	snprintf(seed_s, sizeof seed_s, "%ld", seed);
+	ck_assert_msg(t_admin(db, &out, &err, "demo", "--actions", actions, "--updates", updates,
+			      "--seed", seed_s, NULL) == 0, "demo failed: %s", err);
+	ck_assert_ptr_nonnull(strstr(out, "progress rebuilt"));
+	free(out);
+	free(err);
+	if (inactive)
+		free(t_sql(db, "UPDATE pillar SET status = 'inactive', inactive_reason = 'Paused' WHERE number = 4"));
+	token = t_member_token(db, "viewer@un.org", "viewer", "UNDP");
+	t_server_start(&s, db);
+	check_everything(&s, token);
+	t_server_stop(&s);
+	free(token);
+}
+
+START_TEST(endpoints_agree_with_recomputation_seed_1)
+{
+	with_demo(1, "300", "6000", false);
+}
+END_TEST
+
+START_TEST(endpoints_agree_with_recomputation_seed_42_inactive_pillar)
+{
+	with_demo(42, "250", "3000", true);
+}
+END_TEST
+
+START_TEST(endpoints_agree_with_recomputation_sparse_history)
+{
+	/* fewer updates than quarters: many quarters without any */
+	with_demo(7, "200", "150", false);
+}
+END_TEST
+
+START_TEST(demo_is_deterministic_for_a_seed)
+{
+	char a[64], b[64], *x, *y;
+	const char *fingerprint =
+		"SELECT md5(string_agg(concat_ws('|', a.title, a.pillar, a.cycle, a.year, s.period,"
+		" s.status, s.percent_complete, s.review_state, s.visibility, s.created_at), ','"
+		" ORDER BY a.title, s.created_at, s.period)) FROM action a"
+		" JOIN status_update s ON s.action_id = a.id";
+
+	t_db_create(a, sizeof a, true);
+	t_db_create(b, sizeof b, true);
+	ck_assert_int_eq(t_admin(a, NULL, NULL, "demo", "--actions", "120", "--updates", "900", "--seed", "5", NULL), 0);
+	ck_assert_int_eq(t_admin(b, NULL, NULL, "demo", "--actions", "120", "--updates", "900", "--seed", "5", NULL), 0);
+	x = t_sql(a, fingerprint);
+	y = t_sql(b, fingerprint);
+	ck_assert_str_eq(x, y);
+	free(y);
+	ck_assert_int_eq(t_admin(b, NULL, NULL, "demo", "--actions", "120", "--updates", "900", "--seed", "6", NULL), 0);
+	ck_assert_int_eq(t_sql_long(b, "SELECT count(*) FROM status_update"), 1800);
+	ck_assert_int_eq(t_sql_long(b, "SELECT count(DISTINCT review_state) FROM status_update"), 3);
+	ck_assert_int_gt(t_sql_long(b, "SELECT count(*) FROM status_update WHERE visibility = 'public'"), 0);
+	ck_assert_int_gt(t_sql_long(b, "SELECT count(*) FROM status_update WHERE"
+				    " (created_at AT TIME ZONE 'UTC')::date > period_deadline(period_idx(period))"), 0);
+	free(x);
+	ck_assert_int_eq(t_admin(b, NULL, NULL, "demo", "--actions", "x", "--updates", "1", NULL), 2);
+}
+END_TEST
+
+/* The sums the triggers keep, next to the same sums rebuilt from scratch. */
+static void assert_sums_match_rebuild(const char *db)
+{
+	const char *diff =
+		"BEGIN;"
+		"CREATE TEMP TABLE live_state AS SELECT * FROM action_period_state;"
+		"CREATE TEMP TABLE live_agg AS SELECT * FROM progress_agg WHERE actions <> 0;"
+		"CREATE TEMP TABLE live_ent AS SELECT * FROM entity_agg WHERE expected <> 0 OR reported <> 0;"
+		"SELECT progress_rebuild();"
+		"SELECT (SELECT count(*) FROM ((TABLE live_state EXCEPT TABLE action_period_state) UNION ALL"
+		"  (TABLE action_period_state EXCEPT TABLE live_state)) x)"
+		" + (SELECT count(*) FROM ((TABLE live_agg EXCEPT SELECT * FROM progress_agg WHERE actions <> 0)"
+		"  UNION ALL (SELECT * FROM progress_agg WHERE actions <> 0 EXCEPT TABLE live_agg)) y)"
+		" + (SELECT count(*) FROM ((TABLE live_ent EXCEPT SELECT * FROM entity_agg WHERE expected <> 0 OR reported <> 0)"
+		"  UNION ALL (SELECT * FROM entity_agg WHERE expected <> 0 OR reported <> 0 EXCEPT TABLE live_ent)) z)";
+	PGconn *c = PQconnectdb(t_conninfo(db));
+	PGresult *r = PQexec(c, diff);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	ck_assert_msg(!strcmp(PQgetvalue(r, 0, 0), "0"), "%s rows differ from a rebuild",
+		      PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQclear(PQexec(c, "ROLLBACK"));
+	PQfinish(c);
+}
+
+static struct resp *post(const struct server *s, const char *token, const char *path,
+			 const char *body, const char *header)
+{
+	return t_http(s, "POST", path, token, "application/json", body, strlen(body), header);
+}
+
+START_TEST(live_changes_keep_the_sums_exact)
+{
+	char db[64], path[96], body[256];
+	struct server s;
+	char *cochair, *lead;
+	struct resp *r;
+	long a1, a2, a3, returned = 0;
+
+	t_db_create(db, sizeof db, true);
+	ck_assert_int_eq(t_admin(db, NULL, NULL, "demo", "--actions", "60", "--updates", "500", "--seed", "3", NULL), 0);
+	cochair = t_member_token(db, "cc@ohchr.org", "cochair", "OHCHR");
+	lead = t_member_token(db, "lead@unhcr.org", "lead", "UNHCR");
+	t_server_start(&s, db);
+	a1 = t_sql_long(db, "SELECT min(id) FROM action WHERE pillar = 6 AND cycle = '2022-2023'");
+	a2 = t_sql_long(db, "SELECT max(id) FROM action WHERE pillar = 6 AND cycle = '2022-2023'");
+	a3 = t_sql_long(db, "SELECT min(id) FROM action WHERE cycle = '2024-2025'");
+	/* updates in the past, a later correction, same-quarter ties */
+	for (int i = 0; i < 6; i++) {
+		snprintf(path, sizeof path, "/v1/actions/%ld/updates", i % 2 ? a2 : a1);
+		snprintf(body, sizeof body, "{\"period\":\"2022-Q%d\",\"status\":\"%s\",\"percent_complete\":%d,\"narrative\":\"Live %d.\"}",
+			 1 + i % 4, i == 5 ? "completed" : "at_risk", i == 5 ? 100 : 10 * i, i);
+		r = post(&s, lead, path, body, NULL);
+		ck_assert_msg(r->status == 201, "%s", r->body);
+		if (i == 2)
+			returned = json_integer_value(json_object_get(r->json, "id"));
+		t_resp_free(r);
+	}
+	/* a return, an archive, a restore, new leads, a new action */
+	snprintf(path, sizeof path, "/v1/updates/%ld/review", returned);
+	r = post(&s, cochair, path, "{\"decision\":\"return\",\"comment\":\"Check the figure.\"}", NULL);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	snprintf(path, sizeof path, "/v1/actions/%ld", a3);
+	r = t_http(&s, "DELETE", path, cochair, NULL, NULL, 0, "If-Match: *");
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	snprintf(path, sizeof path, "/v1/actions/%ld", a2);
+	{
+		const char *leads = "{\"leads\":[\"UNHCR\",\"UNDP\"]}";
+
+		r = t_http(&s, "PATCH", path, cochair, "application/json", leads, strlen(leads), "If-Match: *");
+	}
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	r = post(&s, cochair, "/v1/actions", "{\"pillar\":2,\"cycle\":\"2022-2023\",\"year\":2023,\"title\":\"New live action\"}", NULL);
+	ck_assert_int_eq(r->status, 201);
+	t_resp_free(r);
+	assert_sums_match_rebuild(db);
+	check_everything(&s, cochair);
+	t_server_stop(&s);
+	free(cochair);
+	free(lead);
+}
+END_TEST
+
+START_TEST(empty_history_and_defaults)
+{
+	char db[64], *token;
+	struct server s;
+	struct resp *r;
+	json_t *totals;
+	int p;
+
+	t_db_create(db, sizeof db, true);
+	token = t_member_token(db, "v@un.org", "viewer", "UNDP");
+	t_server_start(&s, db);
+	/* the seeded work plan, nothing reported yet */
+	r = t_get(&s, "/v1/progress?as_of=2021-Q2", token);
+	ck_assert_int_eq(r->status, 200);
+	totals = json_object_get(r->json, "totals");
+	ck_assert_int_eq(json_integer_value(json_object_get(totals, "actions")), 12);
+	ck_assert_int_eq(json_integer_value(json_object_get(totals, "stale")), 12);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "pillars")), 8);
+	ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(r->json, "pillars"), 0), "last_update_at")));
+	t_resp_free(r);
+	ck_assert(period_parse("2021-Q2", &p));
+	check_progress_at(&s, token, p, NULL);
+	check_reporting_at(&s, token, p);
+	/* the default quarter: now, or the plan's last once it ended */
+	r = t_get(&s, "/v1/progress", token);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "as_of")), "2025-Q4");
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "cycle")), "2024-2025");
+	t_resp_free(r);
+	r = t_get(&s, "/v1/reporting?period=2021-Q3", token);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "deadline")), "2021-10-15");
+	t_resp_free(r);
+	r = t_get(&s, "/v1/progress/trend?to=2021-Q4", token);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 4);
+	t_resp_free(r);
+	t_server_stop(&s);
+	free(token);
+}
+END_TEST
+
+START_TEST(bad_quarters_and_cycles_are_422)
+{
+	static const struct { const char *path, *field; } cases[] = {
+		{ "/v1/progress?as_of=2020-Q4", "as_of" },
+		{ "/v1/progress?as_of=2027-Q1", "as_of" },
+		{ "/v1/progress?as_of=2021-Q5", "as_of" },
+		{ "/v1/progress?cycle=1999", "cycle" },
+		{ "/v1/progress?as_of=2021-Q1&extra=1", "extra" },
+		{ "/v1/progress/trend?from=2023-Q1&to=2022-Q1", "from" },
+		{ "/v1/progress/trend?from=2019-Q1&to=2022-Q1", "from" },
+		{ "/v1/progress/trend?pillar=9", "pillar" },
+		{ "/v1/reporting?period=2026-Q1", "period" },
+		{ "/v1/reporting?period=soon", "period" },
+	};
+	char db[64], *token;
+	struct server s;
+
+	t_db_create(db, sizeof db, true);
+	token = t_member_token(db, "v@un.org", "viewer", "UNDP");
+	t_server_start(&s, db);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp *r = t_get(&s, cases[i].path, token);
+		json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+
+		t_assert_problem(r, 422, "validation");
+		ck_assert_msg(e && !strcmp(json_string_value(json_object_get(e, "field")), cases[i].field),
+			      "%s: %s", cases[i].path, r->body);
+		t_resp_free(r);
+	}
+	{
+		struct resp *r = t_get(&s, "/v1/progress", NULL);
+
+		t_assert_problem(r, 401, "unauthorized");
+		t_resp_free(r);
+	}
+	t_server_stop(&s);
+	free(token);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("progress");
+	TCase *tc = tcase_create("progress");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, endpoints_agree_with_recomputation_seed_1);
+	tcase_add_test(tc, endpoints_agree_with_recomputation_seed_42_inactive_pillar);
+	tcase_add_test(tc, endpoints_agree_with_recomputation_sparse_history);
+	tcase_add_test(tc, demo_is_deterministic_for_a_seed);
+	tcase_add_test(tc, live_changes_keep_the_sums_exact);
+	tcase_add_test(tc, empty_history_and_defaults);
+	tcase_add_test(tc, bad_quarters_and_cycles_are_422);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
