@@ -2,6 +2,7 @@
 #   make            build bin/workplan-api, bin/workplan-worker, bin/workplan-admin
 #   make run        private PostgreSQL under var/, migrate, seed, API + worker
 #   make test       the same set-up on a throwaway cluster, then every test
+#   make bench      the benchmarks of docs/benchmarks.md, printed as a table
 #   make SANITIZE=1 ...   the same, built with AddressSanitizer and UBSan (clang)
 # Missing Debian packages are installed first (scripts/deps.sh).
 
@@ -41,7 +42,7 @@ TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
 DEPS_STAMP = build/deps.stamp
 
-.PHONY: all deps run test test-sanitize tests clean
+.PHONY: all deps run test test-sanitize tests bench clean
 # keep test objects between runs
 .SECONDARY:
 all: $(PROGRAMS)
@@ -93,6 +94,9 @@ run: all
 
 test: tests
 	@scripts/test.sh $(BIN) $(BUILD)/tests
+
+bench: all
+	@scripts/bench.sh $(BIN)
 
 test-sanitize:
 	@$(MAKE) --no-print-directory SANITIZE=1 test

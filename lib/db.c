@@ -89,7 +89,7 @@ enum db_rc db_connect(struct db *db)
 {
 	const char *keys[] = { "connect_timeout", "dbname", "application_name", NULL };
 	const char *vals[] = { "3", db->conninfo, db->application_name, NULL };
-	char set[128];
+	char set[160];
 	long long failed;
 	PGresult *r;
 
@@ -111,7 +111,7 @@ enum db_rc db_connect(struct db *db)
 		atomic_store(&failed_at_us, now_us());
 		return DB_DOWN;
 	}
-	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
+	snprintf(set, sizeof set, "SET statement_timeout = %d; SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET jit = off",
 		 db->statement_timeout_ms);
 	r = PQexec(db->conn, set);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {

@@ -43,6 +43,9 @@ CREATE TABLE action_period_state (
 	PRIMARY KEY (action_id, period)
 );
 CREATE INDEX action_period_state_group ON action_period_state (cycle, period, pillar);
+-- the actions a reporting round is still waiting for: few, found at once
+CREATE INDEX action_period_state_missing ON action_period_state (cycle, period, pillar, action_id)
+	WHERE expected AND NOT reported;
 
 CREATE TABLE progress_agg (
 	cycle       text NOT NULL,

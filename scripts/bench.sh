@@ -1,0 +1,85 @@
+#!/bin/bash
+# make bench: figures measured in one run on this machine, as ratios where
+# a baseline exists. Everything runs against a throwaway cluster in
+# var/bench-pg. See docs/benchmarks.md for the figures and what they mean.
+#
+#   analytics: GET /v1/progress, /v1/progress/trend and /v1/reporting at
+#   1x, 10x and 100x demo data (1 000 / 20 000 up to 100 000 actions and
+#   2 000 000 updates), against the same aggregate computed from the raw
+#   tables (scripts/bench/progress_naive.sql).
+#
+# BENCH_SCALES="1 10" limits the scales (default "1 10 100").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=${1:-bin}
+scales=${BENCH_SCALES:-1 10 100}
+requests=${BENCH_REQUESTS:-50}
+pgdir=var/bench-pg
+export PGOPTIONS='-c client_min_messages=warning'
+conninfo=$(scripts/pg.sh start "$pgdir" --fresh)
+api_pid=
+cleanup() {
+	[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+free_port() {
+	local p
+	for p in $(seq 18090 18999); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+# median and 95th percentile, in ms, of $requests GETs of $2 on port $1
+latency() {
+	local port=$1 path=$2 token=$3
+	for _ in $(seq "$requests"); do
+		curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" \
+			"http://127.0.0.1:$port$path"
+	done | sort -n | awk '{ t[NR] = $1 * 1000 } END {
+		printf "%.2f %.2f", t[int((NR + 1) / 2)], t[int(NR * 0.95 + 0.5)] }'
+}
+
+# milliseconds of the best of 3 runs of a psql script, timed by psql itself
+sql_ms() {
+	local db=$1 file=$2; shift 2
+	psql "$conninfo dbname=$db" -qAt "$@" -c '\timing on' -f "$file" -f "$file" -f "$file" |
+		awk '/^Time: / { print $2 }' | sort -n | head -n 1 | awk '{ printf "%.1f", $1 }'
+}
+
+printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %8s\n' scale actions updates \
+	"demo s" "progress ms (median p95)" "trend ms (median p95)" "reporting ms (median p95)" \
+	"naive SQL ms" "ratio"
+for scale in $scales; do
+	actions=$((1000 * scale))
+	updates=$((20000 * scale))
+	db=bench_$scale
+	psql "$conninfo dbname=postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	export DATABASE_URL="$conninfo dbname=$db"
+	"$bin/workplan-admin" migrate >/dev/null
+	"$bin/workplan-admin" seed >/dev/null
+	t0=$(date +%s%N)
+	"$bin/workplan-admin" demo --actions "$actions" --updates "$updates" --seed 1 >/dev/null
+	demo_s=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
+	psql "$DATABASE_URL" -qc "VACUUM ANALYZE"
+	"$bin/workplan-admin" member add --name Bench --email bench@un.org --entity UNDP \
+		--role viewer >/dev/null
+	token=$("$bin/workplan-admin" token create --email bench@un.org 2>/dev/null)
+	port=$(free_port)
+	WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+	api_pid=$!
+	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+	progress=$(latency "$port" "/v1/progress?as_of=2023-Q2" "$token")
+	trend=$(latency "$port" "/v1/progress/trend?from=2021-Q1&to=2025-Q4" "$token")
+	reporting=$(latency "$port" "/v1/reporting?period=2023-Q2" "$token")
+	kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+	api_pid=
+	naive=$(sql_ms "$db" scripts/bench/progress_naive.sql -v as_of=2023-Q2 -v prev=2023-Q1 \
+		-v cycle=2022-2023)
+	ratio=$(awk -v n="$naive" -v p="${progress%% *}" 'BEGIN { printf "%.0fx", n / p }')
+	printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %8s\n' "${scale}x" "$actions" "$updates" \
+		"$demo_s" "$progress" "$trend" "$reporting" "$naive" "$ratio"
+	psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
+done
