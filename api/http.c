@@ -419,7 +419,8 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	for (char *p = path; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7F)
 			*p = '?';
-	log_info("%s %s %d %lldus%s", rq->method, path, rq->status, us,
+	log_info("%s %s [%s] %d %lldus%s", rq->method, path,
+		 rq->match.route ? rq->match.route->pattern : "-", rq->status, us,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 	if (rq->db_busy)
 		metrics_db_busy(-1);
