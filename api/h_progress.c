@@ -94,7 +94,7 @@ DB_STMT(stmt_reporting,
  * in scope; *first (if not NULL) gets the work plan's first quarter.
  * Problems go to errors under the given field names; false when the caller
  * must answer now (errors filled, or *rc set). */
-static bool scope(struct request *rq, int *period, const char *field, const char *cycle_param,
+bool progress_scope(struct request *rq, int *period, const char *field, const char *cycle_param,
 		  char cycle[16], json_t *errors, enum db_rc *rc, int *first)
 {
 	char p[16], now[16];
@@ -159,7 +159,7 @@ int h_progress(struct request *rq)
 	enum db_rc rc = DB_OK;
 
 	if (!query_parse(rq, spec, NULL, errors) ||
-	    !scope(rq, &as_of, "as_of", cycle_param, cycle, errors, &rc, NULL)) {
+	    !progress_scope(rq, &as_of, "as_of", cycle_param, cycle, errors, &rc, NULL)) {
 		if (rc != DB_OK) {
 			json_decref(errors);
 			return reply_db_failure(rq, rc);
@@ -188,10 +188,10 @@ int h_progress_trend(struct request *rq)
 	int first = 0;
 
 	if (query_parse(rq, spec, NULL, errors) &&
-	    scope(rq, &to, "to", NULL, cycle, errors, &rc, &first)) {
+	    progress_scope(rq, &to, "to", NULL, cycle, errors, &rc, &first)) {
 		if (!has_from)
 			from = first;
-		if (scope(rq, &from, "from", NULL, cycle, errors, &rc, NULL) && from > to)
+		if (progress_scope(rq, &from, "from", NULL, cycle, errors, &rc, NULL) && from > to)
 			js_error(errors, "from", "must not be after to");
 	}
 	if (rc != DB_OK) {
@@ -220,7 +220,7 @@ int h_reporting(struct request *rq)
 	enum db_rc rc = DB_OK;
 
 	if (!query_parse(rq, spec, NULL, errors) ||
-	    !scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
+	    !progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
 		if (rc != DB_OK) {
 			json_decref(errors);
 			return reply_db_failure(rq, rc);

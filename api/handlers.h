@@ -31,4 +31,13 @@ int h_progress(struct request *rq);
 int h_progress_trend(struct request *rq);
 int h_reporting(struct request *rq);
 
+/* Shared by the progress and chart handlers: resolves a quarter (the
+ * default one when *period < 0) and the cycle in scope (cycle_param, or
+ * the one holding the quarter); *first, if not NULL, gets the work plan's
+ * first quarter. Problems go to errors under field; false when the caller
+ * must answer now (errors filled, or *rc not DB_OK). */
+bool progress_scope(struct request *rq, int *period, const char *field, const char *cycle_param,
+		    char cycle[16], json_t *errors, enum db_rc *rc, int *first);
+int h_chart(struct request *rq);
+
 #endif

@@ -31,6 +31,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/progress", 0, ROLE_VIEWER, h_progress },
 	{ "GET", "/v1/progress/trend", 0, ROLE_VIEWER, h_progress_trend },
 	{ "GET", "/v1/reporting", 0, ROLE_VIEWER, h_reporting },
+	{ "GET", "/v1/charts/{file}", 0, ROLE_VIEWER, h_chart },
 	{ "GET", "/v1/export.csv", 0, ROLE_VIEWER, h_export_csv },
 	{ "GET", "/v1/audit", 0, ROLE_COCHAIR, h_audit_list },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },

@@ -140,8 +140,9 @@ static enum db_rc db_classify(struct db *db, PGresult *r)
 	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
 		return DB_RETRY;
-	/* 08: connection exception; 57P0x: shutdown, crash, cannot connect now */
-	if (!strncmp(state, "08", 2) || !strncmp(state, "57P0", 4)) {
+	/* 08: connection exception (but a protocol violation is our bug);
+	 * 57P0x: shutdown, crash, cannot connect now */
+	if ((!strncmp(state, "08", 2) && strcmp(state, "08P01")) || !strncmp(state, "57P0", 4)) {
 		db_disconnect(db);
 		return DB_DOWN;
 	}

@@ -1,21 +1,22 @@
-/* workplan-worker: the batch worker. It connects, LISTENs for job
- * notifications and, on SIGTERM or SIGINT, finishes what it is doing and
- * exits. A lost connection is re-established with backoff. Job processing
- * itself (claim, lease, retries, charts, reports) arrives with the queue. */
+/* workplan-worker: claims jobs from the queue in PostgreSQL and runs them.
+ * Woken by LISTEN/NOTIFY, polling once a second as a fallback; any number
+ * may run on any host that reaches the database. SIGTERM or SIGINT: finish
+ * the current job, then exit. A SIGKILL loses nothing: the job's lease
+ * runs out and another worker takes it again. */
 #include "config.h"
-#include "db.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define JOB_CHANNEL "workplan_jobs"
-#define POLL_MS 5000
+#define POLL_MS 1000
 
 static volatile sig_atomic_t stopping;
 
@@ -23,6 +24,22 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+void worker_tick(void *cls)
+{
+	struct worker *w = cls;
+	bool ours = true;
+
+	if (!w->job || now_us() - w->last_beat_us < w->lease_s * 1000000LL / 3)
+		return;
+	if (queue_heartbeat(w->db, w->job, w->lease_s, &ours) == DB_OK) {
+		w->last_beat_us = now_us();
+		if (!ours && !w->lost) {
+			log_warn("job %lld: the lease went to another worker", w->job->id);
+			w->lost = true;
+		}
+	}
 }
 
 /* Connects and LISTENs; true when listening. */
@@ -43,45 +60,99 @@ static bool worker_listen(struct db *db)
 static bool worker_wait(struct db *db)
 {
 	PGconn *conn = db_conn(db);
-	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+	struct pollfd pfd;
 	PGnotify *n;
 
+	if (!conn)
+		return false;
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
 	if (poll(&pfd, 1, POLL_MS) < 0 && errno != EINTR)
 		return false;
 	if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)
 		return false;
-	while ((n = PQnotifies(conn))) {
-		log_debug("notified on %s: %s", n->relname, n->extra);
+	while ((n = PQnotifies(conn)))
 		PQfreemem(n);
-	}
 	return true;
+}
+
+static void run_job(struct worker *w, struct job *job, int backoff_ms)
+{
+	char err[1024] = "";
+	long long t0 = now_us();
+	bool ours = true;
+	int rc;
+
+	w->job = job;
+	w->lost = false;
+	w->last_beat_us = now_us();
+	log_info("job %lld %s %s: attempt %d of %d", job->id, job->kind, job->key, job->attempt,
+		 job->max_attempts);
+	if (!job->payload)
+		rc = snprintf(err, sizeof err, "the payload is not JSON");
+	else if (!strcmp(job->kind, "noop"))
+		rc = job_noop(w, err, sizeof err);
+	else if (!strcmp(job->kind, "render_chart"))
+		rc = job_render_chart(w, err, sizeof err);
+	else
+		rc = snprintf(err, sizeof err, "this worker has no handler for %s jobs", job->kind);
+	/* outputs are stored by key before this, so finishing twice (after a
+	 * crash right here) stores nothing twice */
+	if (queue_finish(w->db, job, rc ? err : NULL, backoff_ms, &ours) != DB_OK)
+		log_warn("job %lld: cannot record the outcome (%s); its lease will run out",
+			 job->id, db_error(w->db));
+	if (!ours)
+		log_warn("job %lld: finished after its lease went to another worker; left to it", job->id);
+	else if (rc)
+		log_warn("job %lld failed after %lld ms: %s", job->id, (now_us() - t0) / 1000, err);
+	else
+		log_info("job %lld done in %lld ms", job->id, (now_us() - t0) / 1000);
+	w->job = NULL;
 }
 
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	long long backoff_ms = 100;
+	struct worker w = { 0 };
+	long long backoff_ms = 100, last_reap = 0;
 	struct config cfg;
-	char err[256];
-	struct db *db;
+	char err[256], name[128], host[64] = "?";
+	int job_backoff_ms = 2000;
 	bool listening = false;
+	long v;
 
 	log_init("workplan-worker");
 	if (!config_load(&cfg, err, sizeof err)) {
 		log_error("%s", err);
 		return 2;
 	}
+	w.lease_s = 60;
+	w.gnuplot_timeout_ms = 20000;
+	w.gnuplot = getenv("WORKPLAN_GNUPLOT") ? getenv("WORKPLAN_GNUPLOT") : "/usr/bin/gnuplot";
+	if (getenv("WORKPLAN_JOB_LEASE_S") && config_parse_int(getenv("WORKPLAN_JOB_LEASE_S"), 1, 3600, &v))
+		w.lease_s = (int)v;
+	if (getenv("WORKPLAN_JOB_BACKOFF_MS") &&
+	    config_parse_int(getenv("WORKPLAN_JOB_BACKOFF_MS"), 1, 3600000, &v))
+		job_backoff_ms = (int)v;
+	if (getenv("WORKPLAN_GNUPLOT_TIMEOUT_MS") &&
+	    config_parse_int(getenv("WORKPLAN_GNUPLOT_TIMEOUT_MS"), 10, 600000, &v))
+		w.gnuplot_timeout_ms = (int)v;
+	gethostname(host, sizeof host - 1);
+	snprintf(name, sizeof name, "%s:%d", host, (int)getpid());
 	/* no SA_RESTART: a signal interrupts poll() so we exit promptly */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
-	log_info("started (pid %d)", (int)getpid());
+	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
+	log_info("started as %s", name);
 	while (!stopping) {
+		struct job job;
+		bool got = false;
+
 		if (!listening) {
-			listening = worker_listen(db);
+			listening = worker_listen(w.db);
 			if (!listening) {
-				log_warn("database unavailable (%s); retrying in %lld ms", db_error(db),
+				log_warn("database unavailable (%s); retrying in %lld ms", db_error(w.db),
 					 backoff_ms);
 				usleep(backoff_ms * 1000);
 				backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
@@ -89,14 +160,27 @@ int main(void)
 			}
 			backoff_ms = 100;
 		}
-		if (!worker_wait(db)) {
+		if (now_us() - last_reap > 5000000) {
+			queue_reap(w.db);
+			last_reap = now_us();
+		}
+		if (queue_claim(w.db, name, w.lease_s, &job, &got) != DB_OK) {
+			listening = false;
+			continue;
+		}
+		if (got) {
+			run_job(&w, &job, job_backoff_ms);
+			job_clear(&job);
+			continue; /* there may be more */
+		}
+		if (!worker_wait(w.db)) {
 			log_warn("lost the database connection");
 			listening = false;
-			db_free(db);
-			db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
+			db_free(w.db);
+			w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 		}
 	}
 	log_info("stopping on signal");
-	db_free(db);
+	db_free(w.db);
 	return 0;
 }

@@ -1,0 +1,15 @@
+# Shared by every chart: a colour-blind-safe palette (Okabe and Ito), a
+# quiet grid, the footer. The worker sets terminal, datafile, charttitle,
+# footer and nseries before this file; text from the database reaches
+# gnuplot only through the data file, never through these commands.
+set datafile separator "\t"
+set datafile missing "NaN"
+array status_colour[6] = ['#999999', '#0072B2', '#E69F00', '#D55E00', '#009E73', '#CC79A7']
+array series_colour[8] = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000']
+set title charttitle
+set border 3 lc rgb '#555555'
+set tics nomirror tc rgb '#333333'
+set grid ytics lc rgb '#dddddd' lw 1
+set key outside right top vertical noenhanced
+set bmargin 9
+set label 99 footer at screen 0.01, screen 0.025 left tc rgb '#555555' noenhanced
