@@ -57,6 +57,9 @@ static void sql_on(const char *conninfo, const char *sql)
 
 static void setup(void)
 {
+	/* a server left by an interrupted run would hold the folder's port */
+	if (access(DIR "/data", F_OK) == 0)
+		pg("stop", NULL, 0);
 	ck_assert_int_eq(system("rm -rf " DIR), 0);
 }
 

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *env(const char *name)
+static const char *env_var(const char *name)
 {
 	const char *v = getenv(name);
 
@@ -32,7 +32,7 @@ const char *t_conninfo(const char *dbname)
 {
 	static __thread char ci[1024];
 
-	snprintf(ci, sizeof ci, "%s dbname=%s", env("WORKPLAN_TEST_CONNINFO"), dbname);
+	snprintf(ci, sizeof ci, "%s dbname=%s", env_var("WORKPLAN_TEST_CONNINFO"), dbname);
 	return ci;
 }
 
@@ -98,7 +98,7 @@ int t_admin(const char *dbname, char **out, char **err, ...)
 	va_list ap;
 	pid_t pid;
 
-	snprintf(path, sizeof path, "%s/workplan-admin", env("WORKPLAN_BIN"));
+	snprintf(path, sizeof path, "%s/workplan-admin", env_var("WORKPLAN_BIN"));
 	argv[0] = path;
 	va_start(ap, err);
 	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
@@ -179,9 +179,9 @@ void t_server_start(struct server *s, const char *dbname)
 
 	snprintf(s->dbname, sizeof s->dbname, "%s", dbname);
 	s->port = free_port();
-	snprintf(path, sizeof path, "%s/workplan-api", env("WORKPLAN_BIN"));
+	snprintf(path, sizeof path, "%s/workplan-api", env_var("WORKPLAN_BIN"));
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-	snprintf(log, sizeof log, "%s/api-%s.log", env("WORKPLAN_TEST_LOGDIR"), dbname);
+	snprintf(log, sizeof log, "%s/api-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname);
 	s->pid = fork();
 	ck_assert(s->pid >= 0);
 	if (s->pid == 0) {
@@ -204,6 +204,39 @@ void t_server_start(struct server *s, const char *dbname)
 	}
 	ck_assert_msg(r != NULL, "workplan-api did not become healthy (log: %s)", log);
 	t_resp_free(r);
+}
+
+pid_t t_worker_start(const char *dbname, const char *const *env)
+{
+	static int n;
+	char path[512], log[600];
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/workplan-worker", env_var("WORKPLAN_BIN"));
+	snprintf(log, sizeof log, "%s/worker-%s-%d.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname, ++n);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		for (; env && *env; env++)
+			putenv((char *)*env);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+int t_worker_stop(pid_t pid, int sig)
+{
+	int status = 0;
+
+	kill(pid, sig ? sig : SIGTERM);
+	waitpid(pid, &status, 0);
+	return status;
 }
 
 void t_server_stop(struct server *s)
@@ -345,7 +378,7 @@ void t_cluster(const char *action)
 	char cmd[1024];
 
 	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s '%s' >/dev/null", action,
-		 env("WORKPLAN_TEST_PGDIR"));
+		 env_var("WORKPLAN_TEST_PGDIR"));
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
 }
 

@@ -39,6 +39,11 @@ char *t_member_token(const char *dbname, const char *email, const char *role,
 		     const char *entity);
 
 void t_server_start(struct server *s, const char *dbname);
+/* Starts bin/workplan-worker on dbname with extra "NAME=value" settings
+ * (NULL-terminated); its log goes to the test log folder. */
+pid_t t_worker_start(const char *dbname, const char *const *env);
+/* SIGTERM (or sig) and wait; returns the exit status as waitpid gives it. */
+int t_worker_stop(pid_t pid, int sig);
 void t_server_stop(struct server *s);
 
 /* One HTTP request. token and content_type may be NULL; body may be NULL.
