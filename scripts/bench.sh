@@ -8,6 +8,9 @@
 #   2 000 000 updates), against the same aggregate computed from the raw
 #   tables (scripts/bench/progress_naive.sql).
 #
+#   queue: no-op jobs drained per second by 2 workers, and the time from
+#   enqueue to start (median, p99) of jobs enqueued one at a time.
+#
 # BENCH_SCALES="1 10" limits the scales (default "1 10 100").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,3 +90,35 @@ for scale in $scales; do
 		"$demo_s" "$progress" "$trend" "$reporting" "$naive" "$ratio"
 	psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 done
+
+# ---- the job queue ----
+db=bench_queue
+psql "$conninfo dbname=postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+export DATABASE_URL="$conninfo dbname=$db"
+"$bin/workplan-admin" migrate >/dev/null
+jobs=${BENCH_JOBS:-20000}
+psql "$DATABASE_URL" -qc "INSERT INTO job (kind, key) SELECT 'noop', 'drain-' || g FROM generate_series(1, $jobs) g"
+WORKPLAN_LOG_LEVEL=warn "$bin/workplan-worker" & w1=$!
+WORKPLAN_LOG_LEVEL=warn "$bin/workplan-worker" & w2=$!
+while [ "$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM job WHERE state <> 'done'")" != 0 ]; do
+	sleep 0.2
+done
+drain=$(psql "$DATABASE_URL" -qAt -c "SELECT round($jobs / extract(epoch FROM max(finished_at) - min(started_at)))
+	FROM job WHERE key LIKE 'drain-%'")
+# one at a time, each in its own transaction, workers idle between
+for i in $(seq 200); do
+	echo "INSERT INTO job (kind, key) VALUES ('noop', 'latency-$i');"
+	echo "SELECT pg_sleep(0.01);"
+done | psql "$DATABASE_URL" -q >/dev/null
+while [ "$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM job WHERE state <> 'done'")" != 0 ]; do
+	sleep 0.2
+done
+latency=$(psql "$DATABASE_URL" -qAt -c "SELECT round(1000 * extract(epoch FROM percentile_cont(0.5)
+	WITHIN GROUP (ORDER BY started_at - created_at)), 2) || ' ' || round(1000 * extract(epoch FROM
+	percentile_cont(0.99) WITHIN GROUP (ORDER BY started_at - created_at)), 2)
+	FROM job WHERE key LIKE 'latency-%'")
+kill "$w1" "$w2"
+wait "$w1" "$w2" 2>/dev/null || true
+echo
+printf 'queue: %s no-op jobs/s drained by 2 workers (%s jobs); enqueue to start: median %s ms, p99 %s ms\n' \
+	"$drain" "$jobs" "${latency%% *}" "${latency##* }"
