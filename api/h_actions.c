@@ -87,9 +87,6 @@ int h_actions_list(struct request *rq)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24], p[24], y[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, spec, &page, errors))
 		return reply_invalid(rq, errors);
@@ -97,18 +94,12 @@ int h_actions_list(struct request *rq)
 	page_fetch(&page, fetch);
 	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
 	snprintf(y, sizeof y, "%lld", has_year ? year : 0);
-	rc = db_query(request_db(rq), &stmt_actions_list, 9,
+	return reply_list(rq, &stmt_actions_list, 9,
 		      (const char *const[]){ page.after, fetch, has_pillar ? p : NULL,
 					     has_cycle ? cycle : NULL, has_year ? y : NULL,
 					     has_status ? statuses[status] : NULL,
 					     has_lead ? lead : NULL, has_q ? q : NULL,
-					     archived_choices[archived] },
-		      &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+					     archived_choices[archived] }, &page);
 }
 
 /* Path parameter 0 as an id in text (for binding); false if not an id. */
@@ -125,21 +116,11 @@ static bool action_id(struct request *rq, char out[24])
 int h_action_get(struct request *rq)
 {
 	char id[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!action_id(rq, id))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
-	rc = db_query(request_db(rq), &stmt_action_get, 1, (const char *const[]){ id }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	if (PQntuples(r) != 1)
-		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
-	else
-		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
-	PQclear(r);
-	return ret;
+	return reply_document(rq, &stmt_action_get, 1, (const char *const[]){ id },
+			      "no such key action");
 }
 
 /* What a write transaction produced, or why it rolled back. */

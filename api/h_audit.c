@@ -20,19 +20,11 @@ int h_audit_list(struct request *rq)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, spec, &page, errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	page_fetch(&page, fetch);
-	rc = db_query(request_db(rq), &stmt_audit, 3,
-		      (const char *const[]){ page.after, fetch, has_since ? since : NULL }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+	return reply_list(rq, &stmt_audit, 3,
+		      (const char *const[]){ page.after, fetch, has_since ? since : NULL }, &page);
 }

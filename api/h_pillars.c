@@ -66,21 +66,13 @@ int h_pillars_list(struct request *rq)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, NULL, &page, errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	page_fetch(&page, fetch);
-	rc = db_query(request_db(rq), &stmt_pillars, 3,
-		      (const char *const[]){ NULL, page.after, fetch }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+	return reply_list(rq, &stmt_pillars, 3,
+		      (const char *const[]){ NULL, page.after, fetch }, &page);
 }
 
 /* Path parameter 0 as a pillar number in text; false when it is not one. */
@@ -98,22 +90,11 @@ static bool pillar_number(struct request *rq, char out[4])
 int h_pillar_get(struct request *rq)
 {
 	char number[4];
-	const char *p[3] = { number, NULL, "1" };
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!pillar_number(rq, number))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
-	rc = db_query(request_db(rq), &stmt_pillars, 3, p, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	if (PQntuples(r) != 1)
-		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such pillar", NULL);
-	else
-		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
-	PQclear(r);
-	return ret;
+	return reply_document(rq, &stmt_pillars, 3, (const char *const[]){ number, NULL, "1" },
+			      "no such pillar");
 }
 
 static const char *const pillar_statuses[] = { "active", "inactive", NULL };

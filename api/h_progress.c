@@ -129,22 +129,6 @@ bool progress_scope(struct request *rq, int *period, const char *field, const ch
 	return json_array_size(errors) == 0;
 }
 
-/* Runs a statement that returns one JSON document and replies with it. */
-static int reply_document(struct request *rq, struct db_stmt *stmt, int n,
-			  const char *const *params)
-{
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
-
-	rc = db_query(request_db(rq), stmt, n, params, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
-	PQclear(r);
-	return ret;
-}
-
 int h_progress(struct request *rq)
 {
 	int as_of = -1;
@@ -168,7 +152,8 @@ int h_progress(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", as_of);
-	return reply_document(rq, &stmt_progress, 2, (const char *const[]){ p, cycle });
+	return reply_document(rq, &stmt_progress, 2, (const char *const[]){ p, cycle },
+			      "no such quarter");
 }
 
 int h_progress_trend(struct request *rq)
@@ -204,8 +189,8 @@ int h_progress_trend(struct request *rq)
 	snprintf(f, sizeof f, "%d", from);
 	snprintf(t, sizeof t, "%d", to);
 	snprintf(pl, sizeof pl, "%lld", pillar);
-	return reply_document(rq, &stmt_trend, 3,
-			      (const char *const[]){ f, t, has_pillar ? pl : NULL });
+	return reply_document(rq, &stmt_trend, 3, (const char *const[]){ f, t, has_pillar ? pl : NULL },
+			      "no such quarter");
 }
 
 int h_reporting(struct request *rq)
@@ -229,5 +214,6 @@ int h_reporting(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", period);
-	return reply_document(rq, &stmt_reporting, 2, (const char *const[]){ p, cycle });
+	return reply_document(rq, &stmt_reporting, 2, (const char *const[]){ p, cycle },
+			      "no such quarter");
 }

@@ -40,20 +40,12 @@ static int simple_list(struct request *rq, struct db_stmt *stmt)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, NULL, &page, errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	page_fetch(&page, fetch);
-	rc = db_query(request_db(rq), stmt, 2, (const char *const[]){ page.after, fetch }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+	return reply_list(rq, stmt, 2, (const char *const[]){ page.after, fetch }, &page);
 }
 
 int h_entities_list(struct request *rq)
@@ -93,20 +85,12 @@ int h_cochairs_list(struct request *rq)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24], y[24];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, spec, &page, errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	page_fetch(&page, fetch);
 	snprintf(y, sizeof y, "%lld", year);
-	rc = db_query(request_db(rq), &stmt_cochairs, 3,
-		      (const char *const[]){ page.after, fetch, has_year ? y : NULL }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+	return reply_list(rq, &stmt_cochairs, 3,
+		      (const char *const[]){ page.after, fetch, has_year ? y : NULL }, &page);
 }

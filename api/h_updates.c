@@ -281,20 +281,11 @@ int h_update_get(struct request *rq)
 {
 	char id[24];
 	long long n;
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!request_id(rq, 0, &n))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
 	snprintf(id, sizeof id, "%lld", n);
-	rc = db_query(request_db(rq), &stmt_update_get, 1, (const char *const[]){ id }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = PQntuples(r) == 1 ? reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0))
-				: reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
-	PQclear(r);
-	return ret;
+	return reply_document(rq, &stmt_update_get, 1, (const char *const[]){ id }, "no such update");
 }
 
 struct review {
@@ -383,7 +374,6 @@ int h_action_updates(struct request *rq)
 	long long n;
 	enum db_rc rc;
 	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, NULL, &page, errors))
 		return reply_invalid(rq, errors);
@@ -399,13 +389,8 @@ int h_action_updates(struct request *rq)
 	if (!n)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
 	page_fetch(&page, fetch);
-	rc = db_query(request_db(rq), &stmt_action_history, 3,
-		      (const char *const[]){ page.after, fetch, id }, &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+	return reply_list(rq, &stmt_action_history, 3,
+		      (const char *const[]){ page.after, fetch, id }, &page);
 }
 
 int h_updates_feed(struct request *rq)
@@ -425,9 +410,6 @@ int h_updates_feed(struct request *rq)
 	struct page page;
 	json_t *errors = json_array();
 	char fetch[24], p[24], per[PERIOD_STRLEN];
-	enum db_rc rc;
-	PGresult *r;
-	int ret;
 
 	if (!query_parse(rq, spec, &page, errors))
 		return reply_invalid(rq, errors);
@@ -436,16 +418,10 @@ int h_updates_feed(struct request *rq)
 	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
 	if (has_period)
 		period_format(period, per);
-	rc = db_query(request_db(rq), &stmt_updates_feed, 6,
+	return reply_list(rq, &stmt_updates_feed, 6,
 		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
 					     has_pillar ? p : NULL, has_period ? per : NULL,
-					     has_state ? review_states[state] : NULL },
-		      &r);
-	if (rc != DB_OK)
-		return reply_db_failure(rq, rc);
-	ret = reply_list(rq, r, &page);
-	PQclear(r);
-	return ret;
+					     has_state ? review_states[state] : NULL }, &page);
 }
 
 /* One RFC 4180 field. Text that a spreadsheet would run as a formula gets

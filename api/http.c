@@ -201,6 +201,24 @@ int reply_problem(struct request *rq, enum problem p, const char *detail, json_t
 	return reply_problem_headers(rq, p, detail, errors, NULL);
 }
 
+int reply_document(struct request *rq, struct db_stmt *s, int nparams,
+		   const char *const *params, const char *not_found)
+{
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	rc = db_query(request_db(rq), s, nparams, params, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
+	else
+		ret = reply_problem(rq, PROBLEM_NOT_FOUND, not_found, NULL);
+	PQclear(r);
+	return ret;
+}
+
 int reply_invalid(struct request *rq, json_t *errors)
 {
 	char detail[64];

@@ -223,13 +223,20 @@ void page_fetch(const struct page *page, char out[24])
 	snprintf(out, 24, "%lld", page->limit + 1);
 }
 
-int reply_list(struct request *rq, PGresult *r, const struct page *page)
+int reply_list(struct request *rq, struct db_stmt *s, int nparams, const char *const *params,
+	       const struct page *page)
 {
-	int n = PQntuples(r), shown = n > page->limit ? (int)page->limit : n;
 	struct buf b;
 	char *body;
 	size_t len;
-	int ret;
+	int n, shown, ret;
+	PGresult *r;
+	enum db_rc rc = db_query(request_db(rq), s, nparams, params, &r);
+
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	n = PQntuples(r);
+	shown = n > page->limit ? (int)page->limit : n;
 
 	buf_init(&b, 64 << 20);
 	buf_adds(&b, "{\"items\":[");
@@ -247,6 +254,7 @@ int reply_list(struct request *rq, PGresult *r, const struct page *page)
 	} else {
 		buf_adds(&b, "null}");
 	}
+	PQclear(r);
 	body = buf_steal(&b, &len);
 	ret = reply_json(rq, 200, body, len);
 	free(body);

@@ -40,10 +40,12 @@ struct page {
 bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
 		 json_t *errors);
 
-/* Replies with {"items":[...],"next":cursor|null} from rows whose first
- * column is an item's JSON and last column its cursor key; the query fetched up to
- * page->limit + 1 rows, so one more row than the limit means a next page. */
-int reply_list(struct request *rq, PGresult *r, const struct page *page);
+/* Runs a list statement and replies with {"items":[...],"next":cursor|null}:
+ * each row's first column is an item's JSON and its last its cursor key;
+ * the statement fetches up to page->limit + 1 rows (see page_fetch), so one
+ * more row than the limit means there is a next page. */
+int reply_list(struct request *rq, struct db_stmt *s, int nparams, const char *const *params,
+	       const struct page *page);
 /* The limit + 1 to bind into a list query. */
 void page_fetch(const struct page *page, char out[24]);
 
