@@ -279,16 +279,8 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 	}
 	bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &len);
 	snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(r, 0, 0));
-	{
-		const char *inm = request_header(rq, "If-None-Match");
-
-		if (inm && etag_matches(inm, etag))
-			*ret = reply_full(rq, 304, PQgetvalue(r, 0, 1), "", 0,
-					  (const char *const[]){ "ETag", etag, NULL });
-		else
-			*ret = reply_full(rq, 200, PQgetvalue(r, 0, 1), (const char *)bytes,
-					  len, (const char *const[]){ "ETag", etag, NULL });
-	}
+	*ret = reply_full(rq, 200, PQgetvalue(r, 0, 1), (const char *)bytes, len,
+			  (const char *const[]){ "ETag", etag, NULL });
 	PQfreemem(bytes);
 	PQclear(r);
 	return true;

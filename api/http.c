@@ -145,14 +145,22 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 {
 	struct MHD_Response *resp;
 	char etag[ETAG_STRLEN] = "";
+	const char *tag = NULL;
 
+	/* every GET answer has a strong ETag: the caller's, or the body's hash */
+	for (const char *const *h = headers; h && h[0]; h += 2)
+		if (!strcasecmp(h[0], "ETag"))
+			tag = h[1];
 	if (status == 200 && (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))) {
 		const char *inm = request_header(rq, "If-None-Match");
 
-		etag_of(body, len, etag);
-		if (inm && etag_matches(inm, etag)) {
+		if (!tag) {
+			etag_of(body, len, etag);
+			tag = etag;
+		}
+		if (inm && etag_matches(inm, tag)) {
 			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(resp, "ETag", etag);
+			MHD_add_response_header(resp, "ETag", tag);
 			return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
 		}
 	}

@@ -81,6 +81,8 @@ START_TEST(every_kind_in_every_format_is_a_valid_image)
 		char *ct;
 
 		ck_assert_msg(svg->status == 200, "%s: %ld %s", urls[i], svg->status, svg->body);
+		/* one strong ETag: the image's SHA-256 */
+		ck_assert_ptr_null(strstr(strstr(svg->headers, "ETag:") + 5, "ETag:"));
 		ct = t_header(svg, "Content-Type");
 		ck_assert_str_eq(ct, "image/svg+xml");
 		free(ct);
