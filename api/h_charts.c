@@ -19,52 +19,6 @@
 
 #define WAIT_US (10 * 1000000LL)
 
-#define STATUS_JSON(g)                                                                        \
-	"json_build_object('not_started', coalesce(" g ".not_started, 0),"                    \
-	" 'on_track', coalesce(" g ".on_track, 0), 'at_risk', coalesce(" g ".at_risk, 0),"    \
-	" 'delayed', coalesce(" g ".delayed, 0), 'completed', coalesce(" g ".completed, 0),"  \
-	" 'cancelled', coalesce(" g ".cancelled, 0))"
-
-/* $1 quarter, $2 cycle */
-DB_STMT(stmt_chart_status,
-	"SELECT json_build_object('period', period_text($1::int), 'cycle', $2,"
-	" 'stamp', (SELECT max(last_at) FROM progress_agg WHERE cycle = $2 AND period = $1::int),"
-	" 'pillars', json_agg(json_build_object('number', p.number, 'name', p.name,"
-	"   'actions', coalesce(g.actions, 0), 'by_status', " STATUS_JSON("g") ") ORDER BY p.number))::text"
-	" FROM pillar p LEFT JOIN progress_agg g ON g.pillar = p.number AND g.cycle = $2"
-	"   AND g.period = $1::int");
-
-/* $1 from, $2 to, $3 pillar or NULL; each quarter in its own cycle's scope */
-#define QUARTERS                                                                              \
-	"WITH q AS (SELECT q.p, c.label FROM generate_series($1::int, $2::int) AS q (p)"      \
-	"   JOIN cycle c ON q.p / 4 BETWEEN c.start_year AND c.end_year),"                    \
-	" g AS (SELECT q.p, a.* FROM q JOIN progress_agg a ON a.cycle = q.label AND a.period = q.p)"
-DB_STMT(stmt_chart_trend,
-	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
-	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
-	" 'series', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
-	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.actions, 0) = 0 THEN NULL"
-	"       ELSE round(g.percent_sum::numeric / g.actions, 1) END ORDER BY q.p)"
-	"     FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = p.number)) ORDER BY p.number)"
-	"   FROM pillar p WHERE $3::int IS NULL OR p.number = $3::int))::text");
-DB_STMT(stmt_chart_heatmap,
-	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
-	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
-	" 'pillars', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
-	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.expected, 0) = 0 THEN NULL"
-	"       ELSE round(g.on_time::numeric / g.expected, 3) END ORDER BY q.p)"
-	"     FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = p.number)) ORDER BY p.number)"
-	"   FROM pillar p WHERE p.status = 'active'))::text");
-DB_STMT(stmt_chart_burnup,
-	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g WHERE g.pillar = $3::int),"
-	" 'pillar', (SELECT json_build_object('number', number, 'name', name) FROM pillar"
-	"   WHERE number = $3::int),"
-	" 'points', (SELECT json_agg(json_build_object('period', period_text(q.p),"
-	"   'planned', coalesce(g.actions, 0), 'completed', coalesce(g.completed, 0)) ORDER BY q.p)"
-	"   FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = $3::int))::text");
 DB_STMT(stmt_artifact_get,
 	"SELECT encode(sha256, 'hex'), media_type, bytes FROM artifact WHERE key = decode($1, 'hex')");
 DB_STMT(stmt_job_state, "SELECT state, last_error FROM job WHERE id = $1::bigint");
@@ -98,10 +52,8 @@ static int chart_data(struct request *rq, struct chart_req *c)
 		{ 0 },
 	};
 	json_t *errors = json_array();
-	char cycle[16], a[16], b[16], p[16], per[PERIOD_STRLEN];
+	char cycle[16], per[PERIOD_STRLEN];
 	enum db_rc rc = DB_OK;
-	struct db_stmt *stmt;
-	PGresult *r;
 
 	if (!query_parse(rq, status ? status_spec : range_spec, NULL, errors))
 		return reply_invalid(rq, errors);
@@ -110,8 +62,7 @@ static int chart_data(struct request *rq, struct chart_req *c)
 			goto invalid;
 		period_format(as_of, per);
 		c->params = json_pack("{s:s, s:s}", "as_of", per, "cycle", cycle);
-		snprintf(a, sizeof a, "%d", as_of);
-		rc = db_query(request_db(rq), &stmt_chart_status, 2, (const char *const[]){ a, cycle }, &r);
+		rc = chart_fetch(request_db(rq), c->kind, as_of, 0, cycle, 0, &c->data);
 	} else {
 		if (burnup && !has_pillar)
 			js_error(errors, "pillar", "is required for a burn-up chart");
@@ -135,19 +86,11 @@ static int chart_data(struct request *rq, struct chart_req *c)
 		json_object_set_new(c->params, "to", json_string(per));
 		if (has_pillar)
 			json_object_set_new(c->params, "pillar", json_integer(pillar));
-		snprintf(a, sizeof a, "%d", from);
-		snprintf(b, sizeof b, "%d", to);
-		snprintf(p, sizeof p, "%lld", pillar);
-		stmt = burnup ? &stmt_chart_burnup : !strcmp(c->kind->name, "progress-trend") ?
-			&stmt_chart_trend : &stmt_chart_heatmap;
-		rc = db_query(request_db(rq), stmt, stmt == &stmt_chart_heatmap ? 2 : 3,
-			      (const char *const[]){ a, b, has_pillar ? p : NULL }, &r);
+		rc = chart_fetch(request_db(rq), c->kind, from, to, NULL, (int)pillar, &c->data);
 	}
 	json_decref(errors);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
-	c->data = xstrdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
 	return -1;
 invalid:
 	if (rc != DB_OK) {

@@ -1,6 +1,9 @@
 /* The chart kinds of SPEC section 6 and how their artifacts are named. */
 #include "chart.h"
 #include "embedded.h"
+#include "util.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -68,4 +71,78 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
 		sha256_update(&s, p, strlen(p));
 	}
 	sha256_final(&s, out);
+}
+
+/* The data of each kind, from the progress sums. */
+#define STATUS_JSON(g)                                                                        \
+	"json_build_object('not_started', coalesce(" g ".not_started, 0),"                    \
+	" 'on_track', coalesce(" g ".on_track, 0), 'at_risk', coalesce(" g ".at_risk, 0),"    \
+	" 'delayed', coalesce(" g ".delayed, 0), 'completed', coalesce(" g ".completed, 0),"  \
+	" 'cancelled', coalesce(" g ".cancelled, 0))"
+
+/* $1 quarter, $2 cycle */
+DB_STMT(stmt_chart_status,
+	"SELECT json_build_object('period', period_text($1::int), 'cycle', $2,"
+	" 'stamp', (SELECT max(last_at) FROM progress_agg WHERE cycle = $2 AND period = $1::int),"
+	" 'pillars', json_agg(json_build_object('number', p.number, 'name', p.name,"
+	"   'actions', coalesce(g.actions, 0), 'by_status', " STATUS_JSON("g") ") ORDER BY p.number))::text"
+	" FROM pillar p LEFT JOIN progress_agg g ON g.pillar = p.number AND g.cycle = $2"
+	"   AND g.period = $1::int");
+
+/* $1 from, $2 to, $3 pillar or NULL; each quarter in its own cycle's scope */
+#define QUARTERS                                                                              \
+	"WITH q AS (SELECT q.p, c.label FROM generate_series($1::int, $2::int) AS q (p)"      \
+	"   JOIN cycle c ON q.p / 4 BETWEEN c.start_year AND c.end_year),"                    \
+	" g AS (SELECT q.p, a.* FROM q JOIN progress_agg a ON a.cycle = q.label AND a.period = q.p)"
+DB_STMT(stmt_chart_trend,
+	QUARTERS
+	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
+	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
+	" 'series', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
+	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.actions, 0) = 0 THEN NULL"
+	"       ELSE round(g.percent_sum::numeric / g.actions, 1) END ORDER BY q.p)"
+	"     FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = p.number)) ORDER BY p.number)"
+	"   FROM pillar p WHERE $3::int IS NULL OR p.number = $3::int))::text");
+DB_STMT(stmt_chart_heatmap,
+	QUARTERS
+	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
+	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
+	" 'pillars', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
+	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.expected, 0) = 0 THEN NULL"
+	"       ELSE round(g.on_time::numeric / g.expected, 3) END ORDER BY q.p)"
+	"     FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = p.number)) ORDER BY p.number)"
+	"   FROM pillar p WHERE p.status = 'active'))::text");
+DB_STMT(stmt_chart_burnup,
+	QUARTERS
+	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g WHERE g.pillar = $3::int),"
+	" 'pillar', (SELECT json_build_object('number', number, 'name', name) FROM pillar"
+	"   WHERE number = $3::int),"
+	" 'points', (SELECT json_agg(json_build_object('period', period_text(q.p),"
+	"   'planned', coalesce(g.actions, 0), 'completed', coalesce(g.completed, 0)) ORDER BY q.p)"
+	"   FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = $3::int))::text");
+
+enum db_rc chart_fetch(struct db *db, const struct chart_kind *k, int a, int b, const char *cycle,
+		       int pillar, char **json)
+{
+	char as[16], bs[16], ps[16];
+	struct db_stmt *stmt;
+	enum db_rc rc;
+	PGresult *r;
+
+	snprintf(as, sizeof as, "%d", a);
+	snprintf(bs, sizeof bs, "%d", b);
+	snprintf(ps, sizeof ps, "%d", pillar);
+	if (!strcmp(k->name, "status-by-pillar"))
+		rc = db_query(db, &stmt_chart_status, 2, (const char *const[]){ as, cycle }, &r);
+	else if (!strcmp(k->name, "reporting-heatmap"))
+		rc = db_query(db, &stmt_chart_heatmap, 2, (const char *const[]){ as, bs }, &r);
+	else {
+		stmt = !strcmp(k->name, "pillar-burnup") ? &stmt_chart_burnup : &stmt_chart_trend;
+		rc = db_query(db, stmt, 3, (const char *const[]){ as, bs, pillar ? ps : NULL }, &r);
+	}
+	if (rc != DB_OK)
+		return rc;
+	*json = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return DB_OK;
 }

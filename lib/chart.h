@@ -3,6 +3,7 @@
 #ifndef WP_CHART_H
 #define WP_CHART_H
 
+#include "db.h"
 #include "sha256.h"
 
 #include <jansson.h>
@@ -29,5 +30,11 @@ const char *chart_file(const char *path);
  * both templates and the data (canonical JSON). */
 void chart_key(const struct chart_kind *k, enum chart_format f, const char *params,
 	       const char *data, unsigned char out[SHA256_LEN]);
+
+/* The data drawn by a chart, as JSON text (caller frees): status-by-pillar
+ * takes quarter a and cycle; the others quarters a to b and, for
+ * progress-trend (optional) and pillar-burnup, a pillar (0: none). */
+enum db_rc chart_fetch(struct db *db, const struct chart_kind *k, int a, int b, const char *cycle,
+		       int pillar, char **json);
 
 #endif

@@ -25,7 +25,7 @@
 
 DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
-	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, $5::bigint)"
+	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
 	" ON CONFLICT (key) DO NOTHING");
 
 static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
@@ -182,32 +182,19 @@ static void pdf_fix_date(char *pdf, size_t len, const char stamp[16])
 		memcpy(p + strlen(tag), stamp, 14);
 }
 
-int job_render_chart(struct worker *w, char *err, size_t n)
+int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f, json_t *params,
+	       json_t *data, struct child_result *res, char *err, size_t n)
 {
-	json_t *pl = w->job->payload, *params = json_object_get(pl, "params");
-	const struct chart_kind *k = chart_kind_find(json_string_value(json_object_get(pl, "kind")) ?
-							     json_string_value(json_object_get(pl, "kind")) : "");
-	const char *key = json_string_value(json_object_get(pl, "key"));
-	enum chart_format f;
 	char dir[] = "/tmp/workplan-chart-XXXXXX", file[64], home[80], a[PERIOD_STRLEN],
-	     z[PERIOD_STRLEN], when[40], stamp[32], pdfdate[16], hex[2 * SHA256_LEN + 1],
-	     id[24], why[64];
-	unsigned char digest[SHA256_LEN];
-	struct buf data, script, bytes;
-	struct child_result res;
+	     z[PERIOD_STRLEN], when[40], stamp[32], pdfdate[16], why[64];
+	struct buf tsv, script;
 	int nseries = 0, fd, rc = -1;
 
-	if (!k || !key || strlen(key) != 2 * SHA256_LEN ||
-	    !chart_format_parse(json_string_value(json_object_get(pl, "format")) ?
-					json_string_value(json_object_get(pl, "format")) : "", &f) ||
-	    f == CHART_JSON) {
-		snprintf(err, n, "the job names no chart kind, format or key");
-		return -1;
-	}
-	buf_init(&data, 4 << 20);
+	memset(res, 0, sizeof *res);
+	buf_init(&tsv, 4 << 20);
 	buf_init(&script, 1 << 20);
-	buf_init(&bytes, 2 * CHART_MAX_BYTES + 8);
-	if (!chart_tsv(k->name, json_object_get(pl, "data"), &data, &nseries)) {
+	file[0] = '\0';
+	if (!chart_tsv(k->name, data, &tsv, &nseries)) {
 		snprintf(err, n, "the chart has no data");
 		goto out;
 	}
@@ -219,15 +206,14 @@ int job_render_chart(struct worker *w, char *err, size_t n)
 		snprintf(when, sizeof when, "%s", a);
 	else if (*when && *z)
 		snprintf(when + strlen(when), sizeof when - strlen(when), " to %s", z);
-	stamp_text(json_string_value(json_object_get(json_object_get(pl, "data"), "stamp")), stamp,
-		   pdfdate);
+	stamp_text(json_string_value(json_object_get(data, "stamp")), stamp, pdfdate);
 	if (!mkdtemp(dir)) {
 		snprintf(err, n, "cannot make a private folder for the chart data");
 		goto out;
 	}
 	snprintf(file, sizeof file, "%s/data.tsv", dir);
 	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || write(fd, data.data, data.len) != (ssize_t)data.len) {
+	if (fd < 0 || write(fd, tsv.data, tsv.len) != (ssize_t)tsv.len) {
 		snprintf(err, n, "cannot write the chart data");
 		if (fd >= 0)
 			close(fd);
@@ -253,48 +239,83 @@ int job_render_chart(struct worker *w, char *err, size_t n)
 					.input_len = script.len, .timeout_ms = w->gnuplot_timeout_ms,
 					.max_out = CHART_MAX_BYTES, .tick = worker_tick, .ctx = w };
 
-		if (child_run(&o, &res) < 0) {
+		if (child_run(&o, res) < 0) {
 			snprintf(err, n, "cannot run %s: %s", w->gnuplot, strerror(errno));
 			goto clean;
 		}
 	}
-	if (res.exit_code != 0 || res.out_len == 0) {
+	if (res->exit_code != 0 || res->out_len == 0) {
 		/* gnuplot's messages on one line, for the job's error */
-		for (char *p = res.err; *p; p++)
+		for (char *p = res->err; *p; p++)
 			if (*p == '\n' || *p == '\r')
 				*p = ' ';
-		child_describe(&res, why, sizeof why);
-		snprintf(err, n, "gnuplot %s: %.600s", why, res.err);
-		child_result_free(&res);
+		child_describe(res, why, sizeof why);
+		snprintf(err, n, "gnuplot %s: %.600s", why, res->err);
+		child_result_free(res);
 		goto clean;
 	}
 	if (f == CHART_PDF)
-		pdf_fix_date(res.out, res.out_len, pdfdate);
-	sha256(res.out, res.out_len, digest);
-	sha256_hex(digest, hex);
-	buf_adds(&bytes, "\\x");
-	for (size_t i = 0; i < res.out_len; i++)
-		buf_printf(&bytes, "%02x", (unsigned char)res.out[i]);
-	child_result_free(&res);
-	snprintf(id, sizeof id, "%lld", w->job->id);
-	{
-		PGresult *r;
-
-		if (db_query(w->db, &stmt_artifact_put, 5,
-			     (const char *const[]){ key, hex, chart_media_type(f), bytes.data, id },
-			     &r) != DB_OK) {
-			snprintf(err, n, "cannot store the chart: %s", db_error(w->db));
-			goto clean;
-		}
-		PQclear(r);
-	}
+		pdf_fix_date(res->out, res->out_len, pdfdate);
 	rc = 0;
 clean:
 	unlink(file);
 	rmdir(dir);
 out:
-	buf_free(&data);
+	buf_free(&tsv);
 	buf_free(&script);
-	buf_free(&bytes);
 	return rc;
+}
+
+enum db_rc artifact_put(struct db *db, const unsigned char key[SHA256_LEN], const char *media_type,
+			const char *bytes, size_t len, long long job_id)
+{
+	unsigned char digest[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1], keyhex[2 * SHA256_LEN + 1], id[24];
+	struct buf b;
+	enum db_rc rc;
+	PGresult *r;
+
+	sha256(bytes, len, digest);
+	sha256_hex(digest, hex);
+	sha256_hex(key, keyhex);
+	snprintf(id, sizeof id, "%lld", job_id);
+	buf_init(&b, 2 * len + 8);
+	buf_adds(&b, "\\x");
+	for (size_t i = 0; i < len; i++)
+		buf_printf(&b, "%02x", (unsigned char)bytes[i]);
+	rc = db_query(db, &stmt_artifact_put, 5,
+		      (const char *const[]){ keyhex, hex, media_type, b.data, id }, &r);
+	if (rc == DB_OK)
+		PQclear(r);
+	buf_free(&b);
+	return rc;
+}
+
+int job_render_chart(struct worker *w, char *err, size_t n)
+{
+	json_t *pl = w->job->payload;
+	const char *kind = json_string_value(json_object_get(pl, "kind"));
+	const char *format = json_string_value(json_object_get(pl, "format"));
+	const char *key = json_string_value(json_object_get(pl, "key"));
+	const struct chart_kind *k = chart_kind_find(kind ? kind : "");
+	unsigned char keybin[SHA256_LEN];
+	struct child_result res;
+	enum chart_format f;
+
+	if (!k || !key || strlen(key) != 2 * SHA256_LEN || !chart_format_parse(format ? format : "", &f) ||
+	    f == CHART_JSON) {
+		snprintf(err, n, "the job names no chart kind, format or key");
+		return -1;
+	}
+	for (int i = 0; i < SHA256_LEN; i++)
+		sscanf(key + 2 * i, "%2hhx", &keybin[i]);
+	if (chart_draw(w, k, f, json_object_get(pl, "params"), json_object_get(pl, "data"), &res, err, n))
+		return -1;
+	if (artifact_put(w->db, keybin, chart_media_type(f), res.out, res.out_len, w->job->id) != DB_OK) {
+		snprintf(err, n, "cannot store the chart: %s", db_error(w->db));
+		child_result_free(&res);
+		return -1;
+	}
+	child_result_free(&res);
+	return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef WP_WORKER_H
 #define WP_WORKER_H
 
+#include "chart.h"
+#include "child.h"
 #include "db.h"
 #include "queue.h"
 
@@ -26,5 +28,13 @@ void worker_tick(void *w);
  * stores nothing twice. */
 int job_noop(struct worker *w, char *err, size_t n);
 int job_render_chart(struct worker *w, char *err, size_t n);
+
+/* Draws a chart with gnuplot; on success res->out holds the bytes (caller
+ * frees with child_result_free). */
+int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f, json_t *params,
+	       json_t *data, struct child_result *res, char *err, size_t n);
+/* Stores bytes under key, once (a second store of the same key is a no-op). */
+enum db_rc artifact_put(struct db *db, const unsigned char key[SHA256_LEN], const char *media_type,
+			const char *bytes, size_t len, long long job_id);
 
 #endif
