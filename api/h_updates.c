@@ -424,27 +424,6 @@ int h_updates_feed(struct request *rq)
 					     has_state ? review_states[state] : NULL }, &page);
 }
 
-/* One RFC 4180 field. Text that a spreadsheet would run as a formula gets
- * a leading apostrophe (OWASP's advice against CSV injection). */
-static void csv_field(struct buf *b, const char *s, bool text)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-	if (text && *s && strchr("=+-@\t\r", *s))
-		quote = true;
-	if (quote)
-		buf_adds(b, "\"");
-	if (text && *s && strchr("=+-@\t\r", *s))
-		buf_adds(b, "'");
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_adds(b, "\"");
-		buf_add(b, s, 1);
-	}
-	if (quote)
-		buf_adds(b, "\"");
-}
-
 int h_export_csv(struct request *rq)
 {
 	static const char *const header[] = { "update_id", "action_id", "pillar", "cycle",
@@ -486,7 +465,7 @@ int h_export_csv(struct request *rq)
 	for (int i = 0; i < PQntuples(r); i++) {
 		for (int c = 0; c < PQnfields(r); c++) {
 			buf_adds(&b, c ? "," : "");
-			csv_field(&b, PQgetvalue(r, i, c), text[c]);
+			buf_csv(&b, PQgetvalue(r, i, c), text[c]);
 		}
 		buf_adds(&b, "\r\n");
 	}

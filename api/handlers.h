@@ -39,5 +39,10 @@ int h_reporting(struct request *rq);
 bool progress_scope(struct request *rq, int *period, const char *field, const char *cycle_param,
 		    char cycle[16], json_t *errors, enum db_rc *rc, int *first);
 int h_chart(struct request *rq);
+int h_report_create(struct request *rq);
+int h_reports_list(struct request *rq);
+int h_report_get(struct request *rq);
+int h_report_file(struct request *rq);
+int h_report_publish(struct request *rq);
 
 #endif

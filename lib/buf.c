@@ -92,3 +92,37 @@ char *buf_steal(struct buf *b, size_t *len)
 	buf_init(b, b->max);
 	return d;
 }
+
+bool buf_csv(struct buf *b, const char *s, bool text)
+{
+	bool formula = text && *s && strchr("=+-@\t\r", *s);
+	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+	bool ok = true;
+
+	if (quote)
+		ok &= buf_adds(b, "\"");
+	if (formula)
+		ok &= buf_adds(b, "'");
+	for (; *s; s++)
+		ok &= *s == '"' ? buf_adds(b, "\"\"") : buf_add(b, s, 1);
+	if (quote)
+		ok &= buf_adds(b, "\"");
+	return ok;
+}
+
+bool buf_html(struct buf *b, const char *s)
+{
+	bool ok = true;
+
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': ok &= buf_adds(b, "&amp;"); break;
+		case '<': ok &= buf_adds(b, "&lt;"); break;
+		case '>': ok &= buf_adds(b, "&gt;"); break;
+		case '"': ok &= buf_adds(b, "&quot;"); break;
+		case '\'': ok &= buf_adds(b, "&#39;"); break;
+		default: ok &= buf_add(b, s, 1);
+		}
+	}
+	return ok;
+}

@@ -28,6 +28,7 @@ void worker_tick(void *w);
  * stores nothing twice. */
 int job_noop(struct worker *w, char *err, size_t n);
 int job_render_chart(struct worker *w, char *err, size_t n);
+int job_build_report(struct worker *w, char *err, size_t n);
 
 /* Draws a chart with gnuplot; on success res->out holds the bytes (caller
  * frees with child_result_free). */

@@ -1,0 +1,270 @@
+/* /v1/reports: co-chairs ask for a quarterly report or a side-event pack;
+ * a worker builds it as a frozen snapshot in the formats asked for;
+ * members download the files; once published, anyone can, under
+ * /v1/public/reports. A second request for the same kind, quarter, event,
+ * formats and data reuses the report already built. */
+#include "handlers.h"
+#include "jspec.h"
+#include "period.h"
+#include "query.h"
+#include "queue.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kinds[] = { "quarterly", "side-event", NULL };
+static const char *const formats[] = { "html", "md", "csv", "json", "docx", NULL };
+
+DB_STMT(stmt_report_reuse,
+	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
+	" AND coalesce(r.event_id, 0) = coalesce($3::bigint, 0) AND r.formats = $4::text[]"
+	" AND r.data_version = current_data_version() AND r.state <> 'failed'");
+DB_STMT(stmt_report_insert,
+	"INSERT INTO report (kind, period, event_id, formats, data_version, created_by)"
+	" VALUES ($1, $2, $3::bigint, $4::text[], current_data_version(), $5::bigint) RETURNING id");
+DB_STMT(stmt_report_job, "UPDATE report SET job_id = $2::bigint WHERE id = $1::bigint");
+DB_STMT(stmt_report_get,
+	"SELECT report_json(r, $2::bool)::text FROM report r WHERE r.id = $1::bigint"
+	" AND (NOT $2::bool OR r.published)");
+DB_STMT(stmt_reports_list,
+	"SELECT report_json(r, $3::bool)::text, r.id::text AS cursor FROM report r"
+	" WHERE ($1::text IS NULL OR r.id < $1::bigint) AND (NOT $3::bool OR r.published)"
+	" ORDER BY r.id DESC LIMIT $2");
+DB_STMT(stmt_report_file,
+	"SELECT a.media_type, a.bytes, encode(a.sha256, 'hex') FROM report r"
+	" JOIN report_artifact ra ON ra.report_id = r.id JOIN artifact a ON a.key = ra.artifact_key"
+	" WHERE r.id = $1::bigint AND ra.name = $2 AND (NOT $3::bool OR r.published)");
+DB_STMT(stmt_report_publish,
+	"UPDATE report SET published = true, published_at = coalesce(published_at, now())"
+	" WHERE id = $1::bigint AND state = 'done' RETURNING report_json(report, false)::text");
+DB_STMT(stmt_report_state, "SELECT state FROM report WHERE id = $1::bigint");
+
+static const struct constraint_field report_constraints[] = {
+	{ "report_event_id_fkey", "event", "is not an event (see /v1/events)" },
+	{ 0 },
+};
+
+struct report_new {
+	struct request *rq;
+	const char *kind, *period, *formats, *event;
+	char id[24];
+	char *result;
+};
+
+static enum db_rc report_create_txn(struct db *db, void *cls)
+{
+	struct report_new *n = cls;
+	char actor[32], member[24], key[48], payload[64], job_s[24];
+	const char *p[4] = { n->kind, n->period, n->event, n->formats };
+	long long job;
+	enum db_rc rc;
+	PGresult *r;
+
+	request_actor(n->rq, actor);
+	snprintf(member, sizeof member, "%lld", n->rq->who.member_id);
+	rc = db_set_actor(db, actor);
+	if (rc == DB_OK)
+		rc = db_query(db, &stmt_report_reuse, 4, p, &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r)) {
+		snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	} else {
+		PQclear(r);
+		rc = db_query(db, &stmt_report_insert, 5,
+			      (const char *const[]){ n->kind, n->period, n->event, n->formats, member }, &r);
+		if (rc != DB_OK)
+			return rc;
+		snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		snprintf(key, sizeof key, "report-%s", n->id);
+		snprintf(payload, sizeof payload, "{\"report\":%s}", n->id);
+		rc = queue_enqueue(db, "build_report", key, payload, 3, &job);
+		if (rc != DB_OK)
+			return rc;
+		snprintf(job_s, sizeof job_s, "%lld", job);
+		rc = db_query(db, &stmt_report_job, 2, (const char *const[]){ n->id, job_s }, &r);
+		if (rc != DB_OK)
+			return rc;
+		PQclear(r);
+	}
+	rc = db_query(db, &stmt_report_get, 2, (const char *const[]){ n->id, "false" }, &r);
+	if (rc != DB_OK)
+		return rc;
+	n->result = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return DB_OK;
+}
+
+int h_report_create(struct request *rq)
+{
+	struct report_new n = { .rq = rq };
+	int kind = 0, period = -1;
+	long long event = 0;
+	bool has_event = false;
+	json_t *fmts = NULL, *v;
+	const struct js_field spec[] = {
+		{ .name = "kind", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = kinds, .out = &kind },
+		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &period },
+		{ .name = "formats", .type = JS_STRINGS, .min = 1, .max = 5, .out = &fmts },
+		{ .name = "event", .type = JS_INT, .flags = JS_NULLABLE, .min = 1, .max = 1LL << 62,
+		  .out = &event, .present = &has_event },
+		{ 0 },
+	};
+	json_t *errors = json_array();
+	char per[PERIOD_STRLEN], cycle[16], ev[24], location[64];
+	bool chosen[5] = { false };
+	struct buf list;
+	enum db_rc rc = DB_OK;
+	size_t i;
+	int ret;
+
+	if (!js_validate(rq->json, spec, errors))
+		return reply_invalid(rq, errors);
+	json_array_foreach(fmts, i, v) {
+		int k;
+
+		for (k = 0; formats[k] && strcmp(formats[k], json_string_value(v)); k++)
+			;
+		if (!formats[k])
+			js_error(errors, "formats", "must be among html, md, csv, json, docx");
+		else
+			chosen[k] = true;
+	}
+	if (kind == 0 && has_event && event)
+		js_error(errors, "event", "names the event of a side-event pack only");
+	if (json_array_size(errors))
+		return reply_invalid(rq, errors);
+	if (!progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
+		if (rc != DB_OK) {
+			json_decref(errors);
+			return reply_db_failure(rq, rc);
+		}
+		return reply_invalid(rq, errors);
+	}
+	json_decref(errors);
+	/* formats in a fixed order, so the same set is the same request */
+	buf_init(&list, 64);
+	buf_adds(&list, "{");
+	for (int k = 0; formats[k]; k++)
+		if (chosen[k] || !fmts)
+			buf_printf(&list, "%s%s", list.len > 1 ? "," : "", formats[k]);
+	buf_adds(&list, "}");
+	period_format(period, per);
+	snprintf(ev, sizeof ev, "%lld", event);
+	n.kind = kinds[kind];
+	n.period = per;
+	n.formats = list.data;
+	n.event = has_event && event ? ev : NULL;
+	rc = db_transaction(request_db(rq), report_create_txn, &n);
+	buf_free(&list);
+	if (rc != DB_OK)
+		return reply_rejected(rq, rc, report_constraints);
+	snprintf(location, sizeof location, "/v1/reports/%s", n.id);
+	ret = reply_full(rq, 202, "application/json", n.result, strlen(n.result),
+			 (const char *const[]){ "Location", location, NULL });
+	free(n.result);
+	return ret;
+}
+
+static bool report_id(struct request *rq, char out[24])
+{
+	long long id;
+
+	if (!request_id(rq, 0, &id))
+		return false;
+	snprintf(out, 24, "%lld", id);
+	return true;
+}
+
+static bool public_route(struct request *rq)
+{
+	return !strncmp(rq->match.route->pattern, "/v1/public/", 11);
+}
+
+int h_reports_list(struct request *rq)
+{
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24];
+
+	if (!query_parse(rq, NULL, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	return reply_list(rq, &stmt_reports_list, 3,
+			  (const char *const[]){ page.after, fetch, public_route(rq) ? "true" : "false" },
+			  &page);
+}
+
+int h_report_get(struct request *rq)
+{
+	char id[24];
+
+	if (!report_id(rq, id))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	return reply_document(rq, &stmt_report_get, 2,
+			      (const char *const[]){ id, public_route(rq) ? "true" : "false" },
+			      "no such report");
+}
+
+int h_report_file(struct request *rq)
+{
+	char id[24], etag[80], disposition[200];
+	unsigned char *bytes;
+	size_t len;
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!report_id(rq, id))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	rc = db_query(request_db(rq), &stmt_report_file, 3,
+		      (const char *const[]){ id, rq->match.params[1], public_route(rq) ? "true" : "false" },
+		      &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such file in this report", NULL);
+	}
+	bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 1), &len);
+	snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(r, 0, 2));
+	/* the name matched a stored one, which only holds [A-Za-z0-9._-] */
+	snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", rq->match.params[1]);
+	ret = reply_full(rq, 200, PQgetvalue(r, 0, 0), (const char *)bytes, len,
+			 (const char *const[]){ "ETag", etag, "Content-Disposition", disposition, NULL });
+	PQfreemem(bytes);
+	PQclear(r);
+	return ret;
+}
+
+int h_report_publish(struct request *rq)
+{
+	char id[24];
+	enum db_rc rc;
+	PGresult *r;
+	int ret;
+
+	if (!report_id(rq, id))
+		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	rc = db_query(request_db(rq), &stmt_report_publish, 1, (const char *const[]){ id }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	if (PQntuples(r) == 1) {
+		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
+		PQclear(r);
+		return ret;
+	}
+	PQclear(r);
+	rc = db_query(request_db(rq), &stmt_report_state, 1, (const char *const[]){ id }, &r);
+	if (rc != DB_OK)
+		return reply_db_failure(rq, rc);
+	ret = PQntuples(r) ? reply_problem(rq, PROBLEM_CONFLICT, "only a finished report can be published", NULL)
+			   : reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	PQclear(r);
+	return ret;
+}
