@@ -334,7 +334,7 @@ static int pandoc(const char *dir, const char *to, const char *title, const char
 	const char *argv[] = { "/usr/bin/pandoc", "--from",
 			       "markdown-raw_html-raw_tex-tex_math_dollars-citations-smart-implicit_figures",
 			       "--to", to, "--standalone", "--metadata", meta, "--resource-path", dir,
-			       "--include-in-header", header, "--output", "-", NULL };
+			       "--include-in-header", header, "--wrap=none", "--output", "-", NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", home, NULL };
 	struct child_opts o = { .argv = argv, .envp = env, .cwd = dir, .input = markdown,
 				.input_len = len, .timeout_ms = 60000, .max_out = FILE_MAX };
