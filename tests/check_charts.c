@@ -108,7 +108,7 @@ START_TEST(the_same_request_gives_the_same_bytes)
 		struct resp *a = chart(NULL, i, "pdf"), *b;
 
 		/* drawn again from scratch: the same bytes, PDF dates included */
-		free(t_sql(db, "DELETE FROM artifact"));
+		free(t_sql(db, "DELETE FROM artifact WHERE key NOT IN (SELECT artifact_key FROM report_artifact)"));
 		b = chart(NULL, i, "pdf");
 		ck_assert_int_eq(b->status, 200);
 		ck_assert_uint_eq(a->len, b->len);

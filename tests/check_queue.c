@@ -52,10 +52,10 @@ START_TEST(each_job_runs_once_with_two_workers)
 	}
 	a = t_worker_start(db, NULL);
 	b = t_worker_start(db, NULL);
-	ck_assert(eventually(db, "SELECT count(*) = 200 FROM job WHERE state = 'done'", 30));
-	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM job WHERE attempts <> 1"), 0);
+	ck_assert(eventually(db, "SELECT count(*) = 200 FROM job WHERE kind = 'noop' AND state = 'done'", 30));
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM job WHERE kind = 'noop' AND attempts <> 1"), 0);
 	/* both took part */
-	ck_assert_int_eq(t_sql_long(db, "SELECT count(DISTINCT locked_by) FROM job"), 2);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(DISTINCT locked_by) FROM job WHERE kind = 'noop'"), 2);
 	ck_assert_int_eq(WEXITSTATUS(t_worker_stop(a, SIGTERM)), 0);
 	ck_assert_int_eq(WEXITSTATUS(t_worker_stop(b, SIGTERM)), 0);
 }
@@ -86,14 +86,14 @@ START_TEST(a_failing_job_backs_off_then_ends_failed_with_its_error)
 	t_db_create(db, sizeof db, true);
 	enqueue(db, "noop", "doomed", "{\"fail\":true}", 3);
 	w = t_worker_start(db, env);
-	ck_assert(eventually(db, "SELECT state = 'failed' FROM job", 20));
+	ck_assert(eventually(db, "SELECT state = 'failed' FROM job WHERE key = 'doomed'", 20));
 	t_worker_stop(w, SIGTERM);
-	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM job"), 3);
-	err = t_sql(db, "SELECT last_error FROM job");
+	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM job WHERE key = 'doomed'"), 3);
+	err = t_sql(db, "SELECT last_error FROM job WHERE key = 'doomed'");
 	ck_assert_str_eq(err, "failed on purpose (attempt 3)");
 	free(err);
 	/* backoff of 0.3 s then 0.6 s between the three attempts */
-	ck_assert_int_eq(t_sql_long(db, "SELECT (finished_at - created_at >= interval '0.9 s')::int FROM job"), 1);
+	ck_assert_int_eq(t_sql_long(db, "SELECT (finished_at - created_at >= interval '0.9 s')::int FROM job WHERE key = 'doomed'"), 1);
 }
 END_TEST
 
@@ -106,11 +106,11 @@ START_TEST(a_job_survives_its_worker_killed_mid_job)
 	t_db_create(db, sizeof db, true);
 	enqueue(db, "noop", "long", "{\"sleep_ms\":2500}", 5);
 	a = t_worker_start(db, env);
-	ck_assert(eventually(db, "SELECT state = 'running' FROM job", 10));
+	ck_assert(eventually(db, "SELECT state = 'running' FROM job WHERE key = 'long'", 10));
 	t_worker_stop(a, SIGKILL);
 	b = t_worker_start(db, env);
-	ck_assert(eventually(db, "SELECT state = 'done' FROM job", 20));
-	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM job"), 2);
+	ck_assert(eventually(db, "SELECT state = 'done' FROM job WHERE key = 'long'", 20));
+	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM job WHERE key = 'long'"), 2);
 	t_worker_stop(b, SIGTERM);
 }
 END_TEST
@@ -124,10 +124,10 @@ START_TEST(sigterm_lets_the_job_in_hand_finish)
 	t_db_create(db, sizeof db, true);
 	enqueue(db, "noop", "finish-me", "{\"sleep_ms\":1500}", 1);
 	w = t_worker_start(db, NULL);
-	ck_assert(eventually(db, "SELECT state = 'running' FROM job", 10));
+	ck_assert(eventually(db, "SELECT state = 'running' FROM job WHERE key = 'finish-me'", 10));
 	status = t_worker_stop(w, SIGTERM);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM job WHERE state = 'done'"), 1);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM job WHERE key = 'finish-me' AND state = 'done'"), 1);
 }
 END_TEST
 
@@ -146,13 +146,36 @@ START_TEST(a_hanging_gnuplot_is_killed_at_the_time_limit)
 		"\"params\":{\"as_of\":\"2021-Q3\"},\"data\":{\"stamp\":null,\"pillars\":"
 		"[{\"number\":1,\"name\":\"Leave No One Behind\",\"by_status\":{\"on_track\":1}}]}}", 2);
 	w = t_worker_start(db, env);
-	ck_assert(eventually(db, "SELECT state = 'failed' FROM job", 20));
+	ck_assert(eventually(db, "SELECT state = 'failed' FROM job WHERE key = 'hang'", 20));
 	t_worker_stop(w, SIGTERM);
-	err = t_sql(db, "SELECT last_error FROM job");
+	err = t_sql(db, "SELECT last_error FROM job WHERE key = 'hang'");
 	ck_assert_msg(strstr(err, "killed at the time limit"), "%s", err);
 	free(err);
 	ck_assert_int_lt(now_us() - t0, 15000000);
-	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM artifact"), 0);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM artifact WHERE job_id = (SELECT id FROM job WHERE key = 'hang')"), 0);
+}
+END_TEST
+
+START_TEST(each_quarters_report_is_scheduled_once_on_its_deadline)
+{
+	char db[64], *period;
+	pid_t a, b;
+
+	t_db_create(db, sizeof db, true);
+	a = t_worker_start(db, NULL);
+	b = t_worker_start(db, NULL);
+	ck_assert(eventually(db, "SELECT count(*) = 1 FROM report WHERE created_by IS NULL AND state = 'done'", 60));
+	t_worker_stop(a, SIGTERM);
+	t_worker_stop(b, SIGTERM);
+	a = t_worker_start(db, NULL);
+	usleep(1500000);
+	t_worker_stop(a, SIGTERM);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM report WHERE created_by IS NULL"), 1);
+	/* the work plan ended in 2025: its last quarter is the latest deadline past */
+	period = t_sql(db, "SELECT period FROM report WHERE created_by IS NULL");
+	ck_assert_str_eq(period, "2025-Q4");
+	free(period);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM report_artifact"), 5);
 }
 END_TEST
 
@@ -168,6 +191,7 @@ int main(void)
 	tcase_add_test(tc, a_job_survives_its_worker_killed_mid_job);
 	tcase_add_test(tc, sigterm_lets_the_job_in_hand_finish);
 	tcase_add_test(tc, a_hanging_gnuplot_is_killed_at_the_time_limit);
+	tcase_add_test(tc, each_quarters_report_is_scheduled_once_on_its_deadline);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

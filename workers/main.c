@@ -18,6 +18,8 @@
 
 #define POLL_MS 1000
 
+DB_STMT(stmt_schedule, "SELECT schedule_quarterly_report()");
+
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig)
@@ -116,7 +118,7 @@ int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct worker w = { 0 };
-	long long backoff_ms = 100, last_reap = 0;
+	long long backoff_ms = 100, last_reap = 0, last_schedule = 0;
 	struct config cfg;
 	char err[256], name[128], host[64] = "?";
 	int job_backoff_ms = 2000;
@@ -165,6 +167,17 @@ int main(void)
 		if (now_us() - last_reap > 5000000) {
 			queue_reap(w.db);
 			last_reap = now_us();
+		}
+		/* the scheduler: each quarter's report, once, on its deadline */
+		if (now_us() - last_schedule > 60000000) {
+			PGresult *r;
+
+			if (db_query(w.db, &stmt_schedule, 0, NULL, &r) == DB_OK) {
+				if (!PQgetisnull(r, 0, 0))
+					log_info("scheduled quarterly report %s", PQgetvalue(r, 0, 0));
+				PQclear(r);
+				last_schedule = now_us();
+			}
 		}
 		if (queue_claim(w.db, name, w.lease_s, &job, &got) != DB_OK) {
 			listening = false;

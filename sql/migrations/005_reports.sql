@@ -34,6 +34,36 @@ $$;
 CREATE UNIQUE INDEX report_once ON report (kind, period, coalesce(event_id, 0), formats, data_version)
 	WHERE state <> 'failed';
 
+-- The scheduler makes each quarter's report once.
+CREATE UNIQUE INDEX report_scheduled ON report (period)
+	WHERE kind = 'quarterly' AND created_by IS NULL;
+
+-- On the reporting deadline of a quarter (the latest one past), queue its
+-- quarterly report, once, whichever worker gets there first.
+CREATE FUNCTION schedule_quarterly_report() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	due int;
+	rid bigint;
+BEGIN
+	SELECT max(q.p) INTO due
+	FROM workplan w, generate_series(w.start_year * 4, w.end_year * 4 + 3) AS q (p)
+	WHERE period_deadline(q.p) <= (now() AT TIME ZONE 'UTC')::date;
+	IF due IS NULL THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO report (kind, period, formats, data_version)
+	VALUES ('quarterly', period_text(due), '{html,md,csv,json,docx}', current_data_version())
+	ON CONFLICT (period) WHERE kind = 'quarterly' AND created_by IS NULL DO NOTHING
+	RETURNING id INTO rid;
+	IF rid IS NOT NULL THEN
+		INSERT INTO job (kind, key, payload, max_attempts)
+		VALUES ('build_report', 'report-' || rid, json_build_object('report', rid)::jsonb, 3);
+		UPDATE report SET job_id = currval(pg_get_serial_sequence('job', 'id')) WHERE id = rid;
+	END IF;
+	RETURN rid;
+END
+$$;
+
 CREATE FUNCTION report_json(r report, public boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object('id', r.id, 'kind', r.kind, 'period', r.period, 'event', r.event_id,
 		'formats', r.formats, 'state', r.state, 'error', r.error,
