@@ -137,8 +137,9 @@ static void md_quarterly(struct buf *b, json_t *s, struct figure *figs, int nfig
 		buf_printf(b, " (%s)", str(v, "kind"));
 	}
 	buf_adds(b, "\n\n## Headline figures\n\n"
-		    "| Key actions | Completed | At risk | Delayed | Mean percent complete |"
-		    " Expected to report | Reported | On time |\n|---|---|---|---|---|---|---|---|\n");
+		    "| Key actions | Completed | At risk | Delayed | Mean % complete |"
+		    " Expected to report | Reported | On time |\n"
+		    "|--------|--------|--------|--------|--------|--------|--------|--------|\n");
 	buf_printf(b, "| %lld | %lld | %lld | %lld | %.1f | %lld | %lld | %lld |\n\n",
 		   json_integer_value(json_object_get(t, "actions")),
 		   json_integer_value(json_object_get(t, "completed")),
@@ -167,7 +168,9 @@ static void md_quarterly(struct buf *b, json_t *s, struct figure *figs, int nfig
 			buf_adds(b, "No key actions in this cycle.\n\n");
 			continue;
 		}
-		buf_adds(b, "| Key action | Leads | Status | Percent | Last update |\n|---|---|---|---|---|\n");
+		/* the dashes set the column widths in Word: the title gets half */
+		buf_adds(b, "| Key action | Leads | Status | % | Last update |\n"
+			    "|" "------------------------------------" "|--------------|-----------|-----|-----------|\n");
 		json_array_foreach(acts, k, a) {
 			buf_adds(b, "| ");
 			md(b, str(a, "title"));
