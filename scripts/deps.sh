@@ -7,7 +7,8 @@ PACKAGES="make gcc clang pkg-config ca-certificates
 postgresql postgresql-client libpq-dev
 libmicrohttpd-dev libjansson-dev check libcurl4-openssl-dev
 gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
-procps iproute2 curl libxml2-utils fontconfig unzip"
+procps iproute2 curl libxml2-utils fontconfig unzip
+libreoffice-writer-nogui poppler-utils"
 
 missing=""
 for p in $PACKAGES; do

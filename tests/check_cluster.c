@@ -19,11 +19,12 @@
 /* Runs pg.sh; returns its exit status and its stdout (conninfo) in out. */
 static int pg(const char *action, char *out, size_t n)
 {
-	char cmd[256];
+	char cmd[1024];
 	FILE *p;
 	int rc;
 
-	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s " DIR " 2>/dev/null", action);
+	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s " DIR " 2>>'%s/cluster.log'", action,
+		 getenv("WORKPLAN_TEST_LOGDIR") ? getenv("WORKPLAN_TEST_LOGDIR") : "/tmp");
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	if (!out || !fgets(out, (int)n, p))

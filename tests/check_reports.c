@@ -146,6 +146,22 @@ START_TEST(quarterly_report_in_every_format)
 	doc = docx_text(docx, "word/document.xml");
 	ck_assert_ptr_nonnull(strstr(doc, "<w:tbl>"));  /* tables are real Word tables */
 	ck_assert_ptr_nonnull(strstr(doc, "Headline figures"));
+	/* and it opens in LibreOffice, with its charts and tables */
+	{
+		char cmd[2400], dir[600];
+		FILE *f;
+		char text[256] = "";
+
+		snprintf(dir, sizeof dir, "%s/lo-%d", getenv("WORKPLAN_TEST_LOGDIR"), (int)getpid());
+		snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && HOME='%s' timeout 180 soffice --headless"
+			 " --convert-to pdf '../report-%d.docx' >/dev/null 2>&1 && pdfimages -list report-%d.pdf"
+			 " | tail -n +3 | wc -l && pdftotext report-%d.pdf - | grep -c 'Reporting compliance'",
+			 dir, dir, dir, (int)getpid(), (int)getpid(), (int)getpid());
+		f = popen(cmd, "r");
+		ck_assert_uint_gt(fread(text, 1, sizeof text - 1, f), 0);
+		ck_assert_int_eq(pclose(f), 0);
+		ck_assert_msg(atoi(text) >= 4, "the PDF from LibreOffice has %d images", atoi(text));
+	}
 	free(list);
 	free(doc);
 	t_resp_free(html);
