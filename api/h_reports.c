@@ -76,6 +76,9 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		PQclear(r);
 		rc = db_query(db, &stmt_report_insert, 5,
 			      (const char *const[]){ n->kind, n->period, n->event, n->formats, member }, &r);
+		/* the same report asked for at the same moment: run again, reuse it */
+		if (rc == DB_CONSTRAINT && !strcmp(db_error_constraint(db), "report_once"))
+			return DB_RETRY;
 		if (rc != DB_OK)
 			return rc;
 		snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
