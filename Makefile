@@ -34,7 +34,7 @@ WORKER_SRC = $(wildcard workers/*.c)
 ADMIN_SRC = $(wildcard admin/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
 TEST_HELPERS = $(BUILD)/tests/harness.o
-EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json
+EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json workers/reference.docx
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)

@@ -12,7 +12,8 @@ logdir=var/test-logs
 
 rm -rf "$logdir" && mkdir -p "$logdir"
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh) || exit 1
-trap 'scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
+# a suite that dies mid-way must not leave its servers behind
+trap 'pkill -f "^$PWD/$bin/workplan-(api|worker)" 2>/dev/null; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
 
 # the OpenAPI validator, from the npm registry, pinned by package-lock.json
 if [ ! -d tests/openapi/node_modules/@seriousme ]; then

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "chart.h"
 #include "child.h"
+#include "embedded.h"
 #include "log.h"
 #include "period.h"
 #include "util.h"
@@ -327,17 +328,33 @@ static const char print_css[] =
 	"tr { page-break-inside: avoid; }\n"
 	"</style>\n";
 
+static bool write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[160];
+	int fd;
+	bool ok;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, data, len) == (ssize_t)len;
+	close(fd);
+	return ok;
+}
+
 /* Runs pandoc on markdown in dir; the output in *res. */
 static int pandoc(const char *dir, const char *to, const char *title, const char *markdown,
 		  size_t len, struct child_result *res, char *err, size_t n)
 {
-	char meta[200], header[160], home[160], why[64];
+	char meta[200], header[160], home[160], why[64], refdoc[200];
 	/* no raw HTML or TeX from the text; our own charts come in as raw
 	 * attribute blocks (```{=html}), for HTML only */
 	const char *argv[] = { "/usr/bin/pandoc", "--from",
 			       "markdown-raw_html-raw_tex-tex_math_dollars-citations-smart-implicit_figures",
 			       "--to", to, "--standalone", "--metadata", meta, "--resource-path", dir,
-			       "--include-in-header", header, "--wrap=none", "--output", "-", NULL };
+			       "--include-in-header", header, "--wrap=none", "--output", "-",
+			       NULL, NULL, NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", home, NULL };
 	struct child_opts o = { .argv = argv, .envp = env, .cwd = dir, .input = markdown,
 				.input_len = len, .timeout_ms = 60000, .max_out = FILE_MAX };
@@ -356,6 +373,20 @@ static int pandoc(const char *dir, const char *to, const char *title, const char
 		return -1;
 	}
 	close(fd);
+	if (!strcmp(to, "docx")) {
+		/* our Word styles: Noto Sans, headings in blue (workers/reference.docx) */
+		const struct embedded_file *ref = NULL;
+
+		for (const struct embedded_file *f = embedded_files; f->path; f++)
+			if (!strcmp(f->path, "workers/reference.docx"))
+				ref = f;
+		snprintf(refdoc, sizeof refdoc, "--reference-doc=%s/reference.docx", dir);
+		if (!ref || !write_file(dir, "reference.docx", ref->data, ref->size)) {
+			snprintf(err, n, "cannot write the Word reference document");
+			return -1;
+		}
+		argv[15] = refdoc;
+	}
 	if (child_run(&o, res) < 0) {
 		snprintf(err, n, "cannot run pandoc: %s", strerror(errno));
 		return -1;
@@ -370,21 +401,6 @@ static int pandoc(const char *dir, const char *to, const char *title, const char
 		return -1;
 	}
 	return 0;
-}
-
-static bool write_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	char path[160];
-	int fd;
-	bool ok;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return false;
-	ok = write(fd, data, len) == (ssize_t)len;
-	close(fd);
-	return ok;
 }
 
 /* Stores one file of the report. */
@@ -598,6 +614,8 @@ clean:
 		char path[160];
 
 		snprintf(path, sizeof path, "%s/print.css.html", dir);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/reference.docx", dir);
 		unlink(path);
 	}
 	rmdir(dir);
