@@ -123,6 +123,28 @@ static void md_figure(struct buf *b, struct figure *f, bool html)
 	}
 }
 
+/* The actions of every pillar's list (missing, late), under a heading. */
+static void md_compliance_list(struct buf *b, json_t *s, const char *list, const char *heading)
+{
+	json_t *p, *a;
+	size_t i, k;
+	bool any = false;
+
+	buf_printf(b, "\n### %s\n\n", heading);
+	json_array_foreach(json_object_get(s, "pillars"), i, p) {
+		json_array_foreach(json_object_get(p, list), k, a) {
+			buf_adds(b, "- ");
+			md(b, str(a, "title"));
+			buf_adds(b, " (");
+			md_list(b, json_object_get(a, "leads"));
+			buf_adds(b, ")\n");
+			any = true;
+		}
+	}
+	if (!any)
+		buf_adds(b, "None.\n");
+}
+
 static void md_quarterly(struct buf *b, json_t *s, struct figure *figs, int nfigs, bool html)
 {
 	json_t *t = json_object_get(s, "totals"), *p, *a, *v;
@@ -216,27 +238,8 @@ static void md_quarterly(struct buf *b, json_t *s, struct figure *figs, int nfig
 			   json_integer_value(json_object_get(v, "expected")),
 			   json_integer_value(json_object_get(v, "reported")),
 			   json_integer_value(json_object_get(v, "on_time")));
-	buf_adds(b, "\n### Not reported\n\n");
-	k = 0;
-	json_array_foreach(json_object_get(s, "pillars"), i, p) {
-		json_array_foreach(json_object_get(p, "missing"), k, a) {
-			buf_adds(b, "- ");
-			md(b, str(a, "title"));
-			buf_adds(b, " (");
-			md_list(b, json_object_get(a, "leads"));
-			buf_adds(b, ")\n");
-		}
-	}
-	buf_adds(b, "\n### Reported late\n\n");
-	json_array_foreach(json_object_get(s, "pillars"), i, p) {
-		json_array_foreach(json_object_get(p, "late"), k, a) {
-			buf_adds(b, "- ");
-			md(b, str(a, "title"));
-			buf_adds(b, " (");
-			md_list(b, json_object_get(a, "leads"));
-			buf_adds(b, ")\n");
-		}
-	}
+	md_compliance_list(b, s, "missing", "Not reported");
+	md_compliance_list(b, s, "late", "Reported late");
 	buf_adds(b, "\n## Trends\n\n");
 	md_figure(b, &figs[1], html);
 	md_figure(b, &figs[2], html);
