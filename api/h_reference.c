@@ -34,43 +34,29 @@ DB_STMT(stmt_consultations,
 	"   'word_limit', word_limit)::text, id::text AS cursor FROM consultation"
 	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
 
-/* A list without filters of its own: limit and after only. */
-static int simple_list(struct request *rq, struct db_stmt *stmt)
-{
-	struct page page;
-	json_t *errors = json_array();
-	char fetch[24];
-
-	if (!query_parse(rq, NULL, &page, errors))
-		return reply_invalid(rq, errors);
-	json_decref(errors);
-	page_fetch(&page, fetch);
-	return reply_list(rq, stmt, 2, (const char *const[]){ page.after, fetch }, &page);
-}
-
 int h_entities_list(struct request *rq)
 {
-	return simple_list(rq, &stmt_entities);
+	return reply_plain_list(rq, &stmt_entities, NULL);
 }
 
 int h_workplans_list(struct request *rq)
 {
-	return simple_list(rq, &stmt_workplans);
+	return reply_plain_list(rq, &stmt_workplans, NULL);
 }
 
 int h_cycles_list(struct request *rq)
 {
-	return simple_list(rq, &stmt_cycles);
+	return reply_plain_list(rq, &stmt_cycles, NULL);
 }
 
 int h_events_list(struct request *rq)
 {
-	return simple_list(rq, &stmt_events);
+	return reply_plain_list(rq, &stmt_events, NULL);
 }
 
 int h_consultations_list(struct request *rq)
 {
-	return simple_list(rq, &stmt_consultations);
+	return reply_plain_list(rq, &stmt_consultations, NULL);
 }
 
 int h_cochairs_list(struct request *rq)

@@ -190,17 +190,7 @@ static bool public_route(struct request *rq)
 
 int h_reports_list(struct request *rq)
 {
-	struct page page;
-	json_t *errors = json_array();
-	char fetch[24];
-
-	if (!query_parse(rq, NULL, &page, errors))
-		return reply_invalid(rq, errors);
-	json_decref(errors);
-	page_fetch(&page, fetch);
-	return reply_list(rq, &stmt_reports_list, 3,
-			  (const char *const[]){ page.after, fetch, public_route(rq) ? "true" : "false" },
-			  &page);
+	return reply_plain_list(rq, &stmt_reports_list, public_route(rq) ? "true" : "false");
 }
 
 int h_report_get(struct request *rq)

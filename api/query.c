@@ -260,3 +260,17 @@ int reply_list(struct request *rq, struct db_stmt *s, int nparams, const char *c
 	free(body);
 	return ret;
 }
+
+int reply_plain_list(struct request *rq, struct db_stmt *s, const char *extra)
+{
+	struct page page;
+	json_t *errors = json_array();
+	char fetch[24];
+
+	if (!query_parse(rq, NULL, &page, errors))
+		return reply_invalid(rq, errors);
+	json_decref(errors);
+	page_fetch(&page, fetch);
+	return reply_list(rq, s, extra ? 3 : 2, (const char *const[]){ page.after, fetch, extra },
+			  &page);
+}

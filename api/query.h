@@ -46,6 +46,9 @@ bool query_parse(struct request *rq, const struct q_field *spec, struct page *pa
  * more row than the limit means there is a next page. */
 int reply_list(struct request *rq, struct db_stmt *s, int nparams, const char *const *params,
 	       const struct page *page);
+/* A list with no parameters of its own: $1 the cursor, $2 the limit + 1,
+ * and $3 extra when it is not NULL. */
+int reply_plain_list(struct request *rq, struct db_stmt *s, const char *extra);
 /* The limit + 1 to bind into a list query. */
 void page_fetch(const struct page *page, char out[24]);
 
