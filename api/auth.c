@@ -1,6 +1,8 @@
 /* Token lookup. last_used_at is written at most once a minute per token,
  * so reads do not turn into writes. */
 #include "auth.h"
+#include "cache.h"
+#include "util.h"
 #include "token.h"
 
 #include <stdio.h>
@@ -30,8 +32,43 @@ enum role role_parse(const char *s)
 	return ROLE_NONE;
 }
 
+/* Who a token belongs to, kept in the cache (under its hash, never the
+ * token) for up to a minute, so that last_used_at stays within a minute. */
+struct known {
+	struct caller who;
+	long long checked_us;
+};
+
+static void known_copy(void *value, void *ctx)
+{
+	memcpy(ctx, value, sizeof(struct known));
+}
+
+static bool auth_remembered(const unsigned char *key, size_t n, struct caller *who)
+{
+	struct known k;
+
+	if (!cache_use(key, n, known_copy, &k) || now_us() - k.checked_us > 60000000)
+		return false;
+	*who = k.who;
+	return true;
+}
+
+static void auth_remember(uint64_t version, const unsigned char *key, size_t n,
+			  const struct caller *who)
+{
+	struct known *k = xmalloc(sizeof *k);
+
+	k->who = *who;
+	k->checked_us = now_us();
+	if (!cache_put(version, key, n, k, sizeof *k, free))
+		free(k);
+}
+
 bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why)
 {
+	unsigned char key[1 + SHA256_LEN] = "T";
+	uint64_t version;
 	const char *h = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char hash[SHA256_LEN];
 	char hex[3 + 2 * SHA256_LEN] = "\\x";
@@ -50,6 +87,10 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 		return false;
 	}
 	token_hash(h + 7, hash);
+	memcpy(key + 1, hash, SHA256_LEN);
+	if (auth_remembered(key, sizeof key, who))
+		return true;
+	version = cache_version();
 	sha256_hex(hash, hex + 2);
 	rc = db_query(request_db(rq), &stmt_auth_token, 1, &param, &r);
 	if (rc != DB_OK) {
@@ -66,5 +107,6 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 	who->role = role_parse(PQgetvalue(r, 0, 1));
 	snprintf(who->entity, sizeof who->entity, "%s", PQgetvalue(r, 0, 2));
 	PQclear(r);
+	auth_remember(version, key, sizeof key, who);
 	return true;
 }

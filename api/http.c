@@ -4,6 +4,7 @@
  * frees it in one place. */
 #include "http.h"
 #include "auth.h"
+#include "cache.h"
 #include "jspec.h"
 #include "log.h"
 #include "metrics.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *http_database_url;
 static int http_statement_timeout_ms;
@@ -128,16 +130,48 @@ bool version_matches(const char *if_match, const char *representation, const cha
 	return etag_matches(if_match, etag) || etag_matches(if_match, quoted);
 }
 
+/* The headers every answer carries. */
+static void common_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
 static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
 
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	ret = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	rq->status = status;
+	/* a write may have changed what reads show, even one that failed late */
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		cache_invalidate();
 	return ret;
+}
+
+static int reply_not_modified(struct request *rq, const char *etag)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+	common_headers(resp);
+	MHD_add_response_header(resp, "ETag", etag);
+	return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
+}
+
+/* What the cache keeps of an answer: the response itself, which
+ * libmicrohttpd reference-counts and may send on many connections. */
+struct cached {
+	struct MHD_Response *resp;
+	char etag[ETAG_STRLEN];
+};
+
+static void cached_drop(void *value)
+{
+	struct cached *c = value;
+
+	MHD_destroy_response(c->resp);
+	free(c);
 }
 
 int reply_full(struct request *rq, unsigned status, const char *content_type,
@@ -146,6 +180,8 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 	struct MHD_Response *resp;
 	char etag[ETAG_STRLEN] = "";
 	const char *tag = NULL;
+	struct cached *c;
+	enum MHD_Result ret;
 
 	/* every GET answer has a strong ETag: the caller's, or the body's hash */
 	for (const char *const *h = headers; h && h[0]; h += 2)
@@ -158,19 +194,96 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 			etag_of(body, len, etag);
 			tag = etag;
 		}
-		if (inm && etag_matches(inm, tag)) {
-			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(resp, "ETag", tag);
-			return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
-		}
+		if (inm && etag_matches(inm, tag) && !rq->cache_key.len)
+			return reply_not_modified(rq, tag);
 	}
 	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	common_headers(resp);
 	MHD_add_response_header(resp, "Content-Type", content_type);
 	if (*etag)
 		MHD_add_response_header(resp, "ETag", etag);
 	for (; headers && headers[0]; headers += 2)
 		MHD_add_response_header(resp, headers[0], headers[1]);
-	return queue(rq, status, resp);
+	if (status != 200 || !rq->cache_key.len)
+		return queue(rq, status, resp);
+	/* a cacheable read: answer it, then keep the response (queued first,
+	 * so an invalidation right after the store cannot free it under us) */
+	if (request_header(rq, "If-None-Match") && etag_matches(request_header(rq, "If-None-Match"), tag))
+		ret = reply_not_modified(rq, tag);
+	else {
+		ret = MHD_queue_response(rq->conn, status, resp);
+		rq->status = status;
+	}
+	c = xmalloc(sizeof *c);
+	c->resp = resp;
+	snprintf(c->etag, sizeof c->etag, "%s", tag);
+	if (!cache_put(rq->cache_version, rq->cache_key.data, rq->cache_key.len, c, len,
+		       cached_drop))
+		cached_drop(c);
+	return ret;
+}
+
+/* A hit: the request's If-None-Match and where the answer goes. */
+struct hit {
+	struct request *rq;
+	const char *inm;
+	char etag[ETAG_STRLEN]; /* set when the answer is 304 */
+	enum MHD_Result ret;
+};
+
+static void hit_use(void *value, void *ctx)
+{
+	struct cached *c = value;
+	struct hit *h = ctx;
+
+	if (h->inm && etag_matches(h->inm, c->etag)) {
+		memcpy(h->etag, c->etag, sizeof h->etag);
+		return;
+	}
+	h->ret = MHD_queue_response(h->rq->conn, 200, c->resp);
+	h->rq->status = 200;
+}
+
+/* Adds one query-string argument to the key: name and value, each ended
+ * by a NUL, with a mark that tells "?a" from "?a=". */
+static enum MHD_Result key_arg(void *cls, enum MHD_ValueKind kind, const char *name,
+			       const char *value)
+{
+	struct buf *key = cls;
+
+	(void)kind;
+	if (!buf_add(key, name, strlen(name) + 1) || !buf_add(key, value ? "=" : "-", 1) ||
+	    !buf_add(key, value ? value : "", (value ? strlen(value) : 0) + 1)) {
+		buf_free(key);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Answers a ROUTE_CACHE read from the cache if it can; otherwise returns
+ * -1 and prepares rq so that the handler's 200 answer is kept. */
+static int reply_cached(struct request *rq)
+{
+	struct hit h = { .rq = rq, .inm = request_header(rq, "If-None-Match"), .ret = MHD_NO };
+	uint64_t v = cache_version();
+	/* answers may depend on today's date (the current quarter) */
+	long long day = (long long)(time(NULL) / 86400);
+
+	if (!v)
+		return -1;
+	buf_init(&rq->cache_key, 4096);
+	if (!buf_printf(&rq->cache_key, "%lld %s", day, rq->path) || !buf_add(&rq->cache_key, "", 1) ||
+	    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, key_arg, &rq->cache_key) < 0 ||
+	    !rq->cache_key.len) {
+		buf_free(&rq->cache_key); /* too long to keep */
+		return -1;
+	}
+	if (!cache_use(rq->cache_key.data, rq->cache_key.len, hit_use, &h)) {
+		rq->cache_version = v;
+		return -1;
+	}
+	buf_free(&rq->cache_key);
+	return *h.etag ? reply_not_modified(rq, h.etag) : (int)h.ret;
 }
 
 int reply_text(struct request *rq, unsigned status, const char *content_type,
@@ -363,6 +476,12 @@ static int http_dispatch(struct request *rq)
 	if (rq->body_too_large)
 		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, "the body is larger than 64 KiB",
 				     NULL);
+	if (route->flags & ROUTE_CACHE) {
+		int ret = reply_cached(rq);
+
+		if (ret >= 0)
+			return ret;
+	}
 	if (route->flags & ROUTE_BODY) {
 		json_error_t err;
 		char detail[300];
@@ -452,6 +571,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		metrics_db_busy(-1);
 	json_decref(rq->json);
 	buf_free(&rq->body);
+	buf_free(&rq->cache_key);
 	free(rq);
 	*req_cls = NULL;
 	atomic_fetch_sub(&in_flight, 1);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define BODY_MAX (64 * 1024)
 
@@ -36,6 +37,8 @@ struct request {
 	int status;              /* of the queued response */
 	long long start_us;
 	bool db_busy;            /* holds the thread's connection */
+	struct buf cache_key;    /* a ROUTE_CACHE read: what its answer is kept under */
+	uint64_t cache_version;  /* taken before the handler read the database */
 };
 
 /* The calling thread's database connection (opened lazily). */

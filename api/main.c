@@ -2,6 +2,7 @@
  * thread pool; each pool thread opens its own PostgreSQL connection on
  * first use. SIGTERM or SIGINT: stop accepting, let requests in flight
  * finish (up to 10 s), exit. */
+#include "cache.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -73,6 +74,7 @@ int main(void)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
+	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
 
 	d = MHD_start_daemon(
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |

@@ -2,6 +2,7 @@
  * requests by route and status, latency histogram by route, database
  * connections open and in use, requests in flight. */
 #include "metrics.h"
+#include "cache.h"
 #include "http.h"
 #include "util.h"
 
@@ -60,6 +61,7 @@ int h_metrics(struct request *rq)
 	struct buf b;
 	char label[128];
 	size_t nroutes = api_route_count();
+	struct cache_stats cs;
 	char *text;
 	size_t len;
 	int ret;
@@ -111,6 +113,26 @@ int h_metrics(struct request *rq)
 		       "# TYPE workplan_http_requests_in_flight gauge\n"
 		       "workplan_http_requests_in_flight %d\n",
 		   db_open_connections(), atomic_load(&db_busy), http_in_flight());
+	cache_stats(&cs);
+	buf_printf(&b, "# HELP workplan_cache_hits_total Reads answered from memory (and token checks).\n"
+		       "# TYPE workplan_cache_hits_total counter\n"
+		       "workplan_cache_hits_total %llu\n"
+		       "# HELP workplan_cache_misses_total Cacheable reads that went to the database.\n"
+		       "# TYPE workplan_cache_misses_total counter\n"
+		       "workplan_cache_misses_total %llu\n"
+		       "# HELP workplan_cache_invalidations_total Times the cache was emptied by a write.\n"
+		       "# TYPE workplan_cache_invalidations_total counter\n"
+		       "workplan_cache_invalidations_total %llu\n"
+		       "# HELP workplan_cache_entries Entries in the cache now.\n"
+		       "# TYPE workplan_cache_entries gauge\n"
+		       "workplan_cache_entries %llu\n"
+		       "# HELP workplan_cache_bytes Bytes the cache holds now.\n"
+		       "# TYPE workplan_cache_bytes gauge\n"
+		       "workplan_cache_bytes %llu\n"
+		       "# HELP workplan_cache_listening 1 while the cache hears of every write.\n"
+		       "# TYPE workplan_cache_listening gauge\n"
+		       "workplan_cache_listening %d\n",
+		   cs.hits, cs.misses, cs.invalidations, cs.entries, cs.bytes, cs.listening);
 	text = buf_steal(&b, &len);
 	ret = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);

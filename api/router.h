@@ -18,6 +18,7 @@ enum route_flags {
 	ROUTE_PUBLIC = 1 << 0,   /* no token needed */
 	ROUTE_LOOPBACK = 1 << 1, /* only from 127.0.0.0/8 or ::1 */
 	ROUTE_BODY = 1 << 2,     /* takes a JSON body */
+	ROUTE_CACHE = 1 << 3,    /* a read whose 200 answers api/cache.c may keep */
 };
 
 struct route {

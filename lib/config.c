@@ -97,5 +97,6 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	       config_int("WORKPLAN_STATEMENT_TIMEOUT_MS", 5000, 10, 3600000,
 			  &c->statement_timeout_ms, err, errlen) &&
 	       config_int("WORKPLAN_MAX_CONNECTIONS", 1024, 1, 65536, &c->max_connections,
-			  err, errlen);
+			  err, errlen) &&
+	       config_int("WORKPLAN_CACHE_MB", 16, 0, 4096, &c->cache_mb, err, errlen);
 }

@@ -12,6 +12,7 @@ struct config {
 	int threads;                 /* WORKPLAN_THREADS, default 4 */
 	int statement_timeout_ms;    /* WORKPLAN_STATEMENT_TIMEOUT_MS, default 5000 */
 	int max_connections;         /* WORKPLAN_MAX_CONNECTIONS, default 1024 */
+	int cache_mb;                /* WORKPLAN_CACHE_MB, default 16; 0: no cache */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

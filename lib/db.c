@@ -3,6 +3,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +269,36 @@ enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx)
 			PQclear(PQexec(db->conn, "ROLLBACK"));
 	}
 	return rc;
+}
+
+enum db_rc db_listen(struct db *db, const char *channel)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof sql, "LISTEN %s", channel);
+	return db_exec(db, sql);
+}
+
+int db_wait(struct db *db, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN };
+	int n = 0;
+	PGnotify *note;
+
+	if (pfd.fd < 0)
+		return -1;
+	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+		return -1;
+	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
+		db_set_error(db, PQerrorMessage(db->conn), NULL);
+		db_disconnect(db);
+		return -1;
+	}
+	while ((note = PQnotifies(db->conn))) {
+		PQfreemem(note);
+		n++;
+	}
+	return n;
 }
 
 DB_STMT(stmt_set_actor, "SELECT set_config('workplan.actor', $1, true)");

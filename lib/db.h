@@ -55,6 +55,13 @@ enum db_rc db_exec(struct db *db, const char *sql);
 typedef enum db_rc (*db_txn_fn)(struct db *db, void *ctx);
 enum db_rc db_transaction(struct db *db, db_txn_fn fn, void *ctx);
 
+/* Connects when need be and LISTENs on channel (an identifier). */
+enum db_rc db_listen(struct db *db, const char *channel);
+/* Waits up to timeout_ms for notifications on a listening connection and
+ * returns how many arrived (0 on time-out), or -1 when the connection is
+ * lost (notifications may then have been missed). */
+int db_wait(struct db *db, int timeout_ms);
+
 /* Names who acts in the current transaction, for the audit trail. */
 enum db_rc db_set_actor(struct db *db, const char *actor);
 

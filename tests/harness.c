@@ -174,6 +174,11 @@ static int free_port(void)
 
 void t_server_start(struct server *s, const char *dbname)
 {
+	t_server_start_env(s, dbname, NULL);
+}
+
+void t_server_start_env(struct server *s, const char *dbname, const char *const *env)
+{
 	char path[512], listen[64], log[600];
 	struct resp *r = NULL;
 
@@ -191,6 +196,8 @@ void t_server_start(struct server *s, const char *dbname)
 			dup2(fd, 2);
 		setenv("DATABASE_URL", t_conninfo(dbname), 1);
 		setenv("WORKPLAN_LISTEN", listen, 1);
+		for (; env && *env; env++)
+			putenv((char *)*env);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}

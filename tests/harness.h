@@ -39,6 +39,8 @@ char *t_member_token(const char *dbname, const char *email, const char *role,
 		     const char *entity);
 
 void t_server_start(struct server *s, const char *dbname);
+/* The same with extra "NAME=value" settings (NULL-terminated). */
+void t_server_start_env(struct server *s, const char *dbname, const char *const *env);
 /* Starts bin/workplan-worker on dbname with extra "NAME=value" settings
  * (NULL-terminated); its log goes to the test log folder. */
 pid_t t_worker_start(const char *dbname, const char *const *env);

@@ -8,8 +8,6 @@
 #include "util.h"
 #include "worker.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,34 +45,9 @@ void worker_tick(void *cls)
 /* Connects and LISTENs; true when listening. */
 static bool worker_listen(struct db *db)
 {
-	if (db_connect(db) != DB_OK)
+	if (db_listen(db, JOB_CHANNEL) != DB_OK)
 		return false;
-	if (db_exec(db, "LISTEN " JOB_CHANNEL) != DB_OK) {
-		log_warn("cannot LISTEN: %s", db_error(db));
-		return false;
-	}
 	log_info("connected; listening on %s", JOB_CHANNEL);
-	return true;
-}
-
-/* Waits for a notification, a signal or the poll interval. false when the
- * connection was lost. */
-static bool worker_wait(struct db *db)
-{
-	PGconn *conn = db_conn(db);
-	struct pollfd pfd;
-	PGnotify *n;
-
-	if (!conn)
-		return false;
-	pfd.fd = PQsocket(conn);
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, POLL_MS) < 0 && errno != EINTR)
-		return false;
-	if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)
-		return false;
-	while ((n = PQnotifies(conn)))
-		PQfreemem(n);
 	return true;
 }
 
@@ -188,11 +161,9 @@ int main(void)
 			job_clear(&job);
 			continue; /* there may be more */
 		}
-		if (!worker_wait(w.db)) {
+		if (db_wait(w.db, POLL_MS) < 0) {
 			log_warn("lost the database connection");
 			listening = false;
-			db_free(w.db);
-			w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 		}
 	}
 	log_info("stopping on signal");
