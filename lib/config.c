@@ -93,7 +93,7 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	c->database_url = getenv("DATABASE_URL");
 	if (c->database_url && !*c->database_url)
 		c->database_url = NULL;
-	return config_int("WORKPLAN_THREADS", 4, 1, 256, &c->threads, err, errlen) &&
+	return config_int("WORKPLAN_THREADS", 16, 1, 256, &c->threads, err, errlen) &&
 	       config_int("WORKPLAN_STATEMENT_TIMEOUT_MS", 5000, 10, 3600000,
 			  &c->statement_timeout_ms, err, errlen) &&
 	       config_int("WORKPLAN_MAX_CONNECTIONS", 1024, 1, 65536, &c->max_connections,

@@ -9,7 +9,7 @@ struct config {
 	char listen_host[64];        /* WORKPLAN_LISTEN, default 127.0.0.1:8080 */
 	unsigned short listen_port;
 	const char *database_url;    /* DATABASE_URL; NULL: libpq's PG* variables */
-	int threads;                 /* WORKPLAN_THREADS, default 4 */
+	int threads;                 /* WORKPLAN_THREADS, default 16 */
 	int statement_timeout_ms;    /* WORKPLAN_STATEMENT_TIMEOUT_MS, default 5000 */
 	int max_connections;         /* WORKPLAN_MAX_CONNECTIONS, default 1024 */
 	int cache_mb;                /* WORKPLAN_CACHE_MB, default 16; 0: no cache */

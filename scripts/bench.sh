@@ -3,15 +3,22 @@
 # a baseline exists. Everything runs against a throwaway cluster in
 # var/bench-pg. See docs/benchmarks.md for the figures and what they mean.
 #
-#   analytics: GET /v1/progress, /v1/progress/trend and /v1/reporting at
-#   1x, 10x and 100x demo data (1 000 / 20 000 up to 100 000 actions and
+#   analytics: GET /v1/progress, /v1/progress/trend and /v1/reporting, the
+#   API's cache turned off, at 1x, 10x and 100x demo data (1 000 / 20 000 up to 100 000 actions and
 #   2 000 000 updates), against the same aggregate computed from the raw
 #   tables (scripts/bench/progress_naive.sql).
+#
+#   hot reads: GET /v1/actions/{id} (random ids) and GET /v1/progress under
+#   wrk, 64 keep-alive connections, against pgbench -M prepared running
+#   the same SQL (the action statement; the progress aggregate computed from
+#   the raw tables) at its best client count of 1, 2, 4 and 8. Ratios,
+#   median and p99 latency, errors, and the API's peak resident memory.
 #
 #   queue: no-op jobs drained per second by 2 workers, and the time from
 #   enqueue to start (median, p99) of jobs enqueued one at a time.
 #
-# BENCH_SCALES="1 10" limits the scales (default "1 10 100").
+# BENCH_SCALES="1 10" limits the scales (default "1 10 100");
+# BENCH_SECONDS sets the length of each wrk and pgbench run (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,7 +82,8 @@ for scale in $scales; do
 		--role viewer >/dev/null
 	token=$("$bin/workplan-admin" token create --email bench@un.org 2>/dev/null)
 	port=$(free_port)
-	WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+	# without the cache: these figures are the queries' own cost
+	WORKPLAN_CACHE_MB=0 WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
 	api_pid=$!
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
 	progress=$(latency "$port" "/v1/progress?as_of=2023-Q2" "$token")
@@ -90,6 +98,73 @@ for scale in $scales; do
 		"$demo_s" "$progress" "$trend" "$reporting" "$naive" "$ratio"
 	psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 done
+
+# ---- hot reads: the API under wrk against pgbench on the same SQL ----
+seconds=${BENCH_SECONDS:-10}
+db=bench_hot
+psql "$conninfo dbname=postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+export DATABASE_URL="$conninfo dbname=$db"
+"$bin/workplan-admin" migrate >/dev/null
+"$bin/workplan-admin" seed >/dev/null
+"$bin/workplan-admin" demo --actions 1000 --updates 20000 --seed 1 >/dev/null
+psql "$DATABASE_URL" -qc "VACUUM ANALYZE"
+"$bin/workplan-admin" member add --name Bench --email bench@un.org --entity UNDP --role viewer >/dev/null
+export BENCH_TOKEN=$("$bin/workplan-admin" token create --email bench@un.org 2>/dev/null)
+export BENCH_IDS=$(psql "$DATABASE_URL" -qAt -c "SELECT min(id) || ' ' || max(id) FROM action")
+naive=$(mktemp)
+sed "s/:'\([a-z_]*\)'/:\1/g" scripts/bench/progress_naive.sql > "$naive"
+
+# the best rate of pgbench -M prepared over 1, 2, 4 and 8 clients: "tps clients"
+pgbench_best() {
+	local c tps best="0 0"
+	for c in 1 2 4 8; do
+		tps=$(pgbench -n -M prepared -T "$seconds" -c "$c" -j "$c" "$@" "$DATABASE_URL" 2>/dev/null |
+			awk '/^tps = / { printf "%.0f", $3 }')
+		best=$(echo "$tps $c $best" | awk '{ print ($1 > $3 ? $1 " " $2 : $3 " " $4) }')
+	done
+	echo "$best"
+}
+
+# wrk with 64 keep-alive connections: "requests/s median_ms p99_ms errors"
+wrk_run() {
+	wrk -t2 -c64 -d"$seconds"s --latency "$@" | awk '
+		function ms(v) { return v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000 }
+		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+		/^Requests\/sec:/ { rps = $2 }
+		/Non-2xx|Socket errors/ { gsub(/[^0-9 ]/, " "); n = split($0, f, " "); for (i = 1; i <= n; i++) err += f[i] }
+		END { printf "%.0f %.3f %.3f %d", rps, p50, p99, err }'
+}
+
+port=$(free_port)
+WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+api_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+url=http://127.0.0.1:$port
+progress_path="/v1/progress?as_of=2023-Q2"
+# warm-up: every API thread opens its connection, the cache fills
+seconds=2 wrk_run -s scripts/bench/actions.lua "$url" >/dev/null
+action_api=$(wrk_run -s scripts/bench/actions.lua "$url")
+progress_api=$(wrk_run -H "Authorization: Bearer $BENCH_TOKEN" "$url$progress_path")
+rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$api_pid/status")
+kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+api_pid=
+action_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -f scripts/bench/action_get.sql)
+progress_pg=$(pgbench_best -D as_of=2023-Q2 -D prev=2023-Q1 -D cycle=2022-2023 -f "$naive")
+rm -f "$naive"
+
+echo
+printf '%-30s %10s %9s %8s %9s %6s | %11s %7s | %7s\n' "hot read (wrk, 64 conns)" "requests/s" \
+	"median ms" "p99 ms" "p99/median" errors "pgbench tps" clients ratio
+for row in "GET /v1/actions/{id}|$action_api|$action_pg" "GET $progress_path|$progress_api|$progress_pg"; do
+	IFS='|' read -r name api pg <<<"$row"
+	read -r rps p50 p99 err <<<"$api"
+	read -r tps clients <<<"$pg"
+	printf '%-30s %10s %9s %8s %8.1fx %6s | %11s %7s | %6.1fx\n' "$name" "$rps" "$p50" "$p99" \
+		"$(awk -v a="$p99" -v b="$p50" 'BEGIN { print a / b }')" "$err" "$tps" "$clients" \
+		"$(awk -v a="$rps" -v b="$tps" 'BEGIN { print a / b }')"
+done
+printf 'API peak resident memory: %d KiB (%.1f MiB)\n' "$rss_kb" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
+psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 
 # ---- the job queue ----
 db=bench_queue
