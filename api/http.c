@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "jspec.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "sha256.h"
@@ -400,6 +401,24 @@ static bool is_loopback(struct MHD_Connection *conn)
 	return false;
 }
 
+/* The rate limit, per bearer token (as sent), or per client address. */
+static bool rate_allows(struct request *rq, int *retry_after)
+{
+	const char *auth = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	if (auth)
+		return limit_take(auth, strlen(auth), retry_after);
+	ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		return limit_take(&((const struct sockaddr_in *)sa)->sin_addr, 4, retry_after);
+	if (sa && sa->sa_family == AF_INET6)
+		return limit_take(&((const struct sockaddr_in6 *)sa)->sin6_addr, 16, retry_after);
+	return true;
+}
+
 /* "application/json" with optional parameters such as charset=utf-8. */
 static bool is_json_type(const char *ct)
 {
@@ -426,6 +445,7 @@ static int http_admit(struct request *rq)
 	const char *method = strcmp(rq->method, "HEAD") ? rq->method : "GET";
 	const struct route *route;
 	const char *cl;
+	int retry_after;
 
 	rr = router_match(api_routes, method, rq->path, &rq->match);
 	if (rr == ROUTER_NOT_FOUND)
@@ -443,6 +463,14 @@ static int http_admit(struct request *rq)
 	if ((route->flags & ROUTE_LOOPBACK) && !is_loopback(rq->conn))
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "only served on the loopback interface",
 				     NULL);
+	if (!rate_allows(rq, &retry_after)) {
+		char s[16];
+
+		snprintf(s, sizeof s, "%d", retry_after);
+		return reply_problem_headers(rq, PROBLEM_RATE_LIMITED,
+					     "too many requests from this caller; slow down", NULL,
+					     (const char *const[]){ "Retry-After", s, NULL });
+	}
 	if (!(route->flags & ROUTE_PUBLIC)) {
 		enum problem p;
 		const char *why;

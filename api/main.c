@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "config.h"
 #include "http.h"
+#include "limit.h"
 #include "log.h"
 #include "util.h"
 
@@ -48,6 +49,26 @@ static bool resolve(const char *host, unsigned short port, struct sockaddr_stora
 	return true;
 }
 
+/* Connections per client address: refused at accept beyond the limit. */
+static enum MHD_Result accept_connection(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	(void)cls;
+	(void)len;
+	return limit_conn_allowed(addr) ? MHD_YES : MHD_NO;
+}
+
+static void count_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			     enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	(void)cls;
+	(void)socket_context;
+	if (ci)
+		limit_conn_count(ci->client_addr, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
 int main(void)
 {
 	struct sockaddr_storage addr;
@@ -75,16 +96,19 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
 	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
+	limit_init(cfg.rate_limit, cfg.max_per_ip);
 
 	d = MHD_start_daemon(
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, http_access, NULL,
+		0, accept_connection, NULL, http_access, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_NOTIFY_CONNECTION, count_connection, NULL,
+		/* idle (or too slow) connections are closed after 15 s */
+		MHD_OPTION_CONNECTION_TIMEOUT, 15u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 		MHD_OPTION_END);

@@ -13,6 +13,8 @@ struct config {
 	int statement_timeout_ms;    /* WORKPLAN_STATEMENT_TIMEOUT_MS, default 5000 */
 	int max_connections;         /* WORKPLAN_MAX_CONNECTIONS, default 1024 */
 	int cache_mb;                /* WORKPLAN_CACHE_MB, default 16; 0: no cache */
+	int max_per_ip;              /* WORKPLAN_MAX_PER_IP, default 128 connections */
+	int rate_limit;              /* WORKPLAN_RATE_LIMIT, default 100 requests/s; 0: off */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

@@ -136,7 +136,8 @@ wrk_run() {
 }
 
 port=$(free_port)
-WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+# one token sends every request here: its rate limit would be the figure
+WORKPLAN_RATE_LIMIT=0 WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
 api_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
 url=http://127.0.0.1:$port

@@ -1,0 +1,143 @@
+/* Token buckets in a fixed table, each slot under one of a few locks. */
+#include "limit.h"
+#include "util.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 4096
+#define LOCKS 64
+
+struct bucket {
+	uint64_t who;      /* hash of the caller; 0: free */
+	double tokens;
+	long long at_us;   /* when tokens was last brought up to date */
+};
+
+/* connections open from one address; freed when none is */
+struct peer {
+	struct peer *next;
+	unsigned char addr[16];
+	int open;
+};
+
+static struct bucket buckets[SLOTS];
+static pthread_mutex_t locks[LOCKS];
+static double rate, burst;
+static struct peer *peers[SLOTS];
+static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int max_open;
+
+void limit_init(int per_second, int per_address)
+{
+	rate = per_second;
+	burst = 2.0 * per_second;
+	max_open = per_address;
+	for (int i = 0; i < LOCKS; i++)
+		pthread_mutex_init(&locks[i], NULL);
+}
+
+static uint64_t hash_of(const unsigned char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h | 1;
+}
+
+bool limit_take(const void *who, size_t n, int *retry_after_s)
+{
+	uint64_t h = hash_of(who, n);
+	struct bucket *b = &buckets[h % SLOTS];
+	pthread_mutex_t *m = &locks[h % LOCKS];
+	long long now = now_us();
+	bool ok;
+
+	if (rate <= 0)
+		return true;
+	pthread_mutex_lock(m);
+	if (b->who != h) {
+		b->who = h;
+		b->tokens = burst;
+	} else {
+		b->tokens += (now - b->at_us) / 1e6 * rate;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->at_us = now;
+	ok = b->tokens >= 1;
+	if (ok)
+		b->tokens -= 1;
+	else
+		*retry_after_s = (int)((1 - b->tokens) / rate) + 1;
+	pthread_mutex_unlock(m);
+	return ok;
+}
+
+/* The address as 16 bytes (IPv4 mapped into IPv6); false if neither. */
+static bool addr_of(const struct sockaddr *sa, unsigned char out[16])
+{
+	memset(out, 0, 16);
+	if (sa && sa->sa_family == AF_INET) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static struct peer **peer_at(const unsigned char addr[16])
+{
+	struct peer **p = &peers[hash_of(addr, 16) % SLOTS];
+
+	while (*p && memcmp((*p)->addr, addr, 16))
+		p = &(*p)->next;
+	return p;
+}
+
+bool limit_conn_allowed(const struct sockaddr *sa)
+{
+	unsigned char addr[16];
+	struct peer *p;
+	bool ok;
+
+	if (!addr_of(sa, addr))
+		return true;
+	pthread_mutex_lock(&peers_lock);
+	p = *peer_at(addr);
+	ok = !p || p->open < max_open;
+	pthread_mutex_unlock(&peers_lock);
+	return ok;
+}
+
+void limit_conn_count(const struct sockaddr *sa, int delta)
+{
+	unsigned char addr[16];
+	struct peer **at, *p;
+
+	if (!addr_of(sa, addr))
+		return;
+	pthread_mutex_lock(&peers_lock);
+	at = peer_at(addr);
+	if (!*at && delta > 0) {
+		*at = xcalloc(1, sizeof **at);
+		memcpy((*at)->addr, addr, 16);
+	}
+	p = *at;
+	if (p) {
+		p->open += delta;
+		if (p->open <= 0) {
+			*at = p->next;
+			free(p);
+		}
+	}
+	pthread_mutex_unlock(&peers_lock);
+}

@@ -1,0 +1,237 @@
+/* Abuse: a caller over its rate gets 429 with Retry-After and others do
+ * not notice; a slow-loris from one address holds at most its share of
+ * connections while other clients are served; a saturated database gives
+ * 503 at once; odd methods get 405; nothing of a request's token or body
+ * reaches the log. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static char db[64];
+static char *cochair, *viewer;
+
+static void setup(void)
+{
+	t_db_create(db, sizeof db, true);
+	cochair = t_member_token(db, "cochair@ohchr.org", "cochair", "OHCHR");
+	viewer = t_member_token(db, "staff@unicef.org", "viewer", "UNICEF");
+}
+
+static void teardown(void)
+{
+	free(cochair);
+	free(viewer);
+}
+
+START_TEST(a_caller_over_its_rate_gets_429_and_others_do_not)
+{
+	static const char *const env[] = { "WORKPLAN_RATE_LIMIT=20", NULL };
+	struct server s;
+	struct resp *r;
+	int ok = 0, limited = 0;
+	char *retry = NULL;
+
+	t_server_start_env(&s, db, env);
+	/* a burst of twice the rate passes, then the bucket is empty */
+	for (int i = 0; i < 100; i++) {
+		r = t_get(&s, "/v1/pillars", viewer);
+		if (r->status == 200)
+			ok++;
+		else {
+			t_assert_problem(r, 429, "rate-limited");
+			if (!retry)
+				retry = t_header(r, "Retry-After");
+			limited++;
+		}
+		t_resp_free(r);
+	}
+	ck_assert_int_ge(ok, 40);
+	ck_assert_int_le(ok, 60); /* 40 + what refills while the loop runs */
+	ck_assert_int_ge(limited, 40);
+	ck_assert_ptr_nonnull(retry);
+	ck_assert_int_ge(atoi(retry), 1);
+	/* another token is not affected */
+	r = t_get(&s, "/v1/pillars", cochair);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	/* and after Retry-After the first one is served again */
+	sleep((unsigned)atoi(retry));
+	r = t_get(&s, "/v1/pillars", viewer);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	free(retry);
+	t_server_stop(&s);
+}
+END_TEST
+
+/* A TCP connection to the server from a given loopback address. */
+static int connect_from(const char *from, int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	dst.sin_port = htons((unsigned short)port);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof dst)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Is the connection still open after the server had time to refuse it? */
+static bool still_open(int fd)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	char c;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	/* timed out: nothing came, not even a close or a reset */
+	return recv(fd, &c, 1, 0) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+START_TEST(a_slow_loris_from_one_address_does_not_deny_others)
+{
+	static const char *const env[] = { "WORKPLAN_MAX_PER_IP=4", "WORKPLAN_MAX_CONNECTIONS=64",
+					   NULL };
+	struct server s;
+	int fds[40], held = 0;
+	char auth[128];
+
+	t_server_start_env(&s, db, env);
+	snprintf(auth, sizeof auth, "GET /v1/pillars HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n",
+		 viewer);
+	/* 40 connections from 127.0.0.2, each sending its headers a little at a
+	 * time and never finishing them */
+	for (int i = 0; i < 40; i++) {
+		fds[i] = connect_from("127.0.0.2", s.port);
+		if (fds[i] >= 0)
+			send(fds[i], auth, 20, MSG_NOSIGNAL);
+	}
+	for (int i = 0; i < 40; i++)
+		if (fds[i] >= 0 && still_open(fds[i]))
+			held++;
+	ck_assert_int_le(held, 4);
+	ck_assert_int_ge(held, 1);
+	/* meanwhile everyone else is served, promptly */
+	for (int i = 0; i < 20; i++) {
+		time_t t0 = time(NULL);
+		struct resp *r = t_get(&s, "/v1/pillars", viewer);
+
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_int_le(time(NULL) - t0, 1);
+		t_resp_free(r);
+	}
+	for (int i = 0; i < 40; i++) {
+		if (fds[i] < 0)
+			continue;
+		send(fds[i], auth + 20, strlen(auth) - 20, MSG_NOSIGNAL);
+		close(fds[i]);
+	}
+	t_server_stop(&s);
+}
+END_TEST
+
+START_TEST(a_saturated_database_gives_503_at_once_and_recovers)
+{
+	static const char *const env[] = { "WORKPLAN_CACHE_MB=0", NULL };
+	PGconn *held[300];
+	int n = 0, refused = 0;
+	struct server s;
+	struct resp *r;
+	char *retry;
+	time_t t0;
+
+	t_server_start_env(&s, db, env);
+	/* take every connection the database has left */
+	while (n < 300) {
+		held[n] = PQconnectdb(t_conninfo(db));
+		if (PQstatus(held[n]) != CONNECTION_OK) {
+			PQfinish(held[n]);
+			break;
+		}
+		n++;
+	}
+	ck_assert_int_lt(n, 300);
+	t0 = time(NULL);
+	for (int i = 0; i < 20; i++) {
+		r = t_get(&s, "/v1/actions?pillar=2", viewer);
+		if (r->status == 503) {
+			refused++;
+			t_assert_problem(r, 503, "unavailable");
+			retry = t_header(r, "Retry-After");
+			ck_assert_ptr_nonnull(retry);
+			free(retry);
+		} else {
+			/* a thread that had its connection before */
+			ck_assert_int_eq(r->status, 200);
+		}
+		t_resp_free(r);
+	}
+	ck_assert_int_le(time(NULL) - t0, 2);
+	ck_assert_int_ge(refused, 1);
+	while (n > 0)
+		PQfinish(held[--n]);
+	for (int i = 0; i < 100; i++) {
+		r = t_get(&s, "/v1/actions?pillar=2", viewer);
+		if (r->status == 200)
+			break;
+		t_resp_free(r);
+		r = NULL;
+		usleep(50000);
+	}
+	ck_assert_msg(r != NULL, "the API did not recover");
+	t_resp_free(r);
+	t_server_stop(&s);
+}
+END_TEST
+
+START_TEST(odd_methods_get_405_and_no_internals)
+{
+	static const char *const methods[] = { "TRACE", "OPTIONS", "CONNECT", "PUT", "BREW" };
+	struct server s;
+
+	t_server_start(&s, db);
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+		struct resp *r = t_http(&s, methods[i], "/v1/pillars", viewer, NULL, NULL, 0, NULL);
+
+		ck_assert_msg(r->status == 405 || r->status == 400 || r->status == 501,
+			      "%s: %ld", methods[i], r->status);
+		if (r->status == 405)
+			t_assert_problem(r, 405, "method-not-allowed");
+		/* no echo of the request (TRACE), no stack, no versions */
+		ck_assert_ptr_null(r->body ? strstr(r->body, "Bearer") : NULL);
+		ck_assert_ptr_null(strcasestr(r->headers, "X-Powered-By"));
+		t_resp_free(r);
+	}
+	t_server_stop(&s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("abuse");
+	TCase *tc = tcase_create("limits");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_caller_over_its_rate_gets_429_and_others_do_not);
+	tcase_add_test(tc, a_slow_loris_from_one_address_does_not_deny_others);
+	tcase_add_test(tc, a_saturated_database_gives_503_at_once_and_recovers);
+	tcase_add_test(tc, odd_methods_get_405_and_no_internals);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
