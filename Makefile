@@ -4,6 +4,9 @@
 #   make test       the same set-up on a throwaway cluster, then every test
 #   make bench      the benchmarks of docs/benchmarks.md, printed as a table
 #   make SANITIZE=1 ...   the same, built with AddressSanitizer and UBSan (clang)
+#   make test-sanitize    make test so built
+#   make fuzz FUZZ_SECONDS=N   each libFuzzer target (tests/fuzz) for N seconds
+#   make chaos      the long crash test (tests/check_chaos.c with CHAOS_ROUNDS=20)
 # Missing Debian packages are installed first (scripts/deps.sh).
 
 ifeq ($(SANITIZE),1)
@@ -11,6 +14,11 @@ CC = clang
 BUILD = build/san
 BIN = build/san/bin
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),fuzz)
+CC = clang
+BUILD = build/fuzz
+BIN = build/fuzz/bin
+SANFLAGS = -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
 CC ?= gcc
 BUILD = build/out
@@ -33,16 +41,18 @@ API_SRC = $(filter-out api/main.c,$(wildcard api/*.c))
 WORKER_SRC = $(wildcard workers/*.c)
 ADMIN_SRC = $(wildcard admin/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 60
 TEST_HELPERS = $(BUILD)/tests/harness.o
 EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json workers/reference.docx
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)
-TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(FUZZ_TARGETS:%=$(BUILD)/tests/check_fuzz_%)
 PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
 DEPS_STAMP = build/deps.stamp
 
-.PHONY: all deps run test test-sanitize tests bench clean
+.PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean
 # keep test objects between runs
 .SECONDARY:
 all: $(PROGRAMS)
@@ -87,6 +97,19 @@ $(BIN)/workplan-admin: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(BUILD)/libapi.a $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -lm -o $@
 
+# each fuzz target replays its corpus as a test (gcc, or clang with SANITIZE=1)
+$(BUILD)/tests/check_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c tests/fuzz/replay.c $(BUILD)/libapi.a $(BUILD)/libworkplan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/fuzz -DCORPUS='"tests/fuzz/corpus/$*"' $(filter %.c,$^) \
+		$(BUILD)/libapi.a $(BUILD)/libworkplan.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+# the libFuzzer builds
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(BUILD)/libapi.a $(BUILD)/libworkplan.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(filter %.c,$^) \
+		$(BUILD)/libapi.a $(BUILD)/libworkplan.a $(LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS) -lm -o $@
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
 tests: $(PROGRAMS) $(TESTS)
 
 run: all
@@ -100,6 +123,19 @@ bench: all
 
 test-sanitize:
 	@$(MAKE) --no-print-directory SANITIZE=1 test
+
+# new inputs go to var/fuzz/<target>, crashes to var/fuzz/<target>-crash-*;
+# copy a crash into tests/fuzz/corpus/<target>/ to keep it as a regression test
+fuzz: | $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory SANITIZE=fuzz fuzz-targets
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p var/fuzz/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=var/fuzz/$$t- var/fuzz/$$t tests/fuzz/corpus/$$t 2>var/fuzz/$$t.log || \
+			{ tail -40 var/fuzz/$$t.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|stat::peak_rss" var/fuzz/$$t.log; \
+	done
 
 clean:
 	rm -rf build bin

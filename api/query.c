@@ -82,16 +82,7 @@ static bool time_valid(const char *s)
 	return s[n - 1] == 'Z' || s[n - 6] == '+' || s[n - 6] == '-';
 }
 
-struct q_state {
-	const struct q_field *spec;
-	struct page *page;
-	json_t *errors;
-	bool ok;
-	char seen[16][32];
-	int nseen;
-};
-
-static bool q_fail(struct q_state *st, const char *name, const char *msg)
+static bool q_fail(struct query_state *st, const char *name, const char *msg)
 {
 	js_error(st->errors, name, msg);
 	st->ok = false;
@@ -112,7 +103,7 @@ static bool q_int(const char *v, long long min, long long max, long long *out)
 	return true;
 }
 
-static bool q_field_parse(struct q_state *st, const struct q_field *f, const char *v)
+static bool q_field_parse(struct query_state *st, const struct q_field *f, const char *v)
 {
 	char msg[200];
 
@@ -158,21 +149,18 @@ static bool q_field_parse(struct q_state *st, const struct q_field *f, const cha
 	return false;
 }
 
-static enum MHD_Result q_each(void *cls, enum MHD_ValueKind kind, const char *key,
-			      const char *value)
+void query_arg(struct query_state *st, const char *key, const char *value)
 {
-	struct q_state *st = cls;
 	const struct q_field *f;
 	char name[64];
 
-	(void)kind;
 	snprintf(name, sizeof name, "%s", key);
 	if (text_check(name, false))
 		snprintf(name, sizeof name, "(unprintable)");
 	for (int i = 0; i < st->nseen; i++) {
 		if (!strcmp(st->seen[i], key)) {
 			q_fail(st, name, "is given more than once");
-			return MHD_YES;
+			return;
 		}
 	}
 	if (st->nseen < 16 && strlen(key) < 32)
@@ -182,31 +170,29 @@ static enum MHD_Result q_each(void *cls, enum MHD_ValueKind kind, const char *ke
 	if (st->page && !strcmp(key, "limit")) {
 		if (!q_int(value, 1, PAGE_MAX, &st->page->limit))
 			q_fail(st, "limit", "must be a whole number from 1 to 500");
-		return MHD_YES;
+		return;
 	}
 	if (st->page && !strcmp(key, "after")) {
 		if (!cursor_decode(value, st->page->after_buf, sizeof st->page->after_buf))
 			q_fail(st, "after", "is not a cursor from this list");
 		else
 			st->page->after = st->page->after_buf;
-		return MHD_YES;
+		return;
 	}
 	for (f = st->spec; f && f->name; f++)
 		if (!strcmp(f->name, key))
 			break;
 	if (!f || !f->name) {
 		q_fail(st, name, "is not a parameter of this resource");
-		return MHD_YES;
+		return;
 	}
 	q_field_parse(st, f, value);
-	return MHD_YES;
 }
 
-bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
+void query_begin(struct query_state *st, const struct q_field *spec, struct page *page,
 		 json_t *errors)
 {
-	struct q_state st = { .spec = spec, .page = page, .errors = errors, .ok = true };
-
+	*st = (struct query_state){ .spec = spec, .page = page, .errors = errors, .ok = true };
 	if (page) {
 		page->limit = PAGE_DEFAULT;
 		page->after = NULL;
@@ -214,8 +200,29 @@ bool query_parse(struct request *rq, const struct q_field *spec, struct page *pa
 	for (const struct q_field *f = spec; f && f->name; f++)
 		if (f->present)
 			*f->present = false;
+}
+
+bool query_ok(const struct query_state *st)
+{
+	return st->ok;
+}
+
+static enum MHD_Result q_each(void *cls, enum MHD_ValueKind kind, const char *key,
+			      const char *value)
+{
+	(void)kind;
+	query_arg(cls, key, value);
+	return MHD_YES;
+}
+
+bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
+		 json_t *errors)
+{
+	struct query_state st;
+
+	query_begin(&st, spec, page, errors);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, q_each, &st);
-	return st.ok;
+	return query_ok(&st);
 }
 
 void page_fetch(const struct page *page, char out[24])

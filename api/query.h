@@ -40,6 +40,22 @@ struct page {
 bool query_parse(struct request *rq, const struct q_field *spec, struct page *page,
 		 json_t *errors);
 
+/* The same, one argument at a time (query_parse feeds libmicrohttpd's;
+ * the fuzz target its own): begin, an arg per pair (value NULL for "?a"),
+ * then ok. */
+struct query_state {
+	const struct q_field *spec;
+	struct page *page;
+	json_t *errors;
+	bool ok;
+	char seen[16][32];
+	int nseen;
+};
+void query_begin(struct query_state *st, const struct q_field *spec, struct page *page,
+		 json_t *errors);
+void query_arg(struct query_state *st, const char *key, const char *value);
+bool query_ok(const struct query_state *st);
+
 /* Runs a list statement and replies with {"items":[...],"next":cursor|null}:
  * each row's first column is an item's JSON and its last its cursor key;
  * the statement fetches up to page->limit + 1 rows (see page_fetch), so one

@@ -1,5 +1,6 @@
 /* The JSON field-table validator and the text rules it applies. Strings
- * reaching here are valid UTF-8: jansson refuses anything else at parse. */
+ * from bodies are valid UTF-8 (jansson refuses anything else at parse);
+ * strings from query strings may not be: text_check says so. */
 #include "jspec.h"
 #include "period.h"
 #include "util.h"
@@ -9,18 +10,47 @@
 #include <string.h>
 #include <strings.h>
 
-/* Decodes one code point of valid UTF-8 at *p and advances *p. */
+/* The length of the well-formed UTF-8 sequence at s (1 to 4), or 0 (bad
+ * bytes, overlong forms, surrogates, past U+10FFFF, cut short by the end
+ * of the string: a NUL is never a continuation byte, so nothing past it
+ * is read). */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xC2)
+		return 0;
+	if ((s[1] & 0xC0) != 0x80)
+		return 0;
+	if (s[0] < 0xE0)
+		return 2;
+	if ((s[2] & 0xC0) != 0x80 || (s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+		return 0;
+	if (s[0] < 0xF0)
+		return 3;
+	if (s[0] > 0xF4 || (s[3] & 0xC0) != 0x80 || (s[0] == 0xF0 && s[1] < 0x90) ||
+	    (s[0] == 0xF4 && s[1] >= 0x90))
+		return 0;
+	return 4;
+}
+
+/* Decodes one code point at *p and advances *p; a byte that does not
+ * start a well-formed sequence reads as U+FFFD, alone. */
 static unsigned long utf8_next(const char **p)
 {
 	const unsigned char *s = (const unsigned char *)*p;
+	int n = utf8_len(s);
 	unsigned long c = s[0];
-	int n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
 
-	if (n)
-		c &= 0x3F >> n;
-	for (int i = 1; i <= n && s[i]; i++)
+	if (!n) {
+		*p += 1;
+		return 0xFFFD;
+	}
+	if (n > 1)
+		c &= 0x7F >> n;
+	for (int i = 1; i < n; i++)
 		c = (c << 6) | (s[i] & 0x3F);
-	*p += 1 + n;
+	*p += n;
 	return c;
 }
 
@@ -82,8 +112,11 @@ long long text_chars(const char *s)
 const char *text_check(const char *s, bool multiline)
 {
 	while (*s) {
-		unsigned long c = utf8_next(&s);
+		unsigned long c;
 
+		if (!utf8_len((const unsigned char *)s))
+			return "must be valid UTF-8 text";
+		c = utf8_next(&s);
 		if (multiline && (c == '\n' || c == '\r' || c == '\t'))
 			continue;
 		if (c < 0x20 || (c >= 0x7F && c <= 0x9F))

@@ -56,8 +56,9 @@ void js_error(json_t *errors, const char *field, const char *message);
 int text_words(const char *s);
 /* Number of code points of valid UTF-8 s. */
 long long text_chars(const char *s);
-/* NULL when s has no control characters (newline, carriage return and tab
- * allowed when multiline); otherwise a message saying what is wrong. */
+/* NULL when s is well-formed UTF-8 without control characters (newline,
+ * carriage return and tab allowed when multiline); otherwise a message
+ * saying what is wrong. Never reads past the terminating NUL. */
 const char *text_check(const char *s, bool multiline);
 bool date_valid(const char *s);
 bool url_valid(const char *s);

@@ -3,12 +3,12 @@
 # As root it runs apt-get itself; otherwise it prints the command and fails.
 set -eu
 
-PACKAGES="make gcc clang pkg-config ca-certificates
+PACKAGES="make gcc clang libclang-rt-14-dev pkg-config ca-certificates
 postgresql postgresql-client libpq-dev
 libmicrohttpd-dev libjansson-dev check libcurl4-openssl-dev
 gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 procps iproute2 curl libxml2-utils fontconfig unzip
-libreoffice-writer-nogui poppler-utils"
+libreoffice-writer-nogui poppler-utils wrk"
 
 missing=""
 for p in $PACKAGES; do

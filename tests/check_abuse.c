@@ -221,6 +221,32 @@ START_TEST(odd_methods_get_405_and_no_internals)
 }
 END_TEST
 
+START_TEST(query_strings_of_any_bytes_get_422_naming_the_parameter)
+{
+	static const struct { const char *path, *field; } cases[] = {
+		{ "/v1/actions?q=%F0", "q" },                   /* cut short */
+		{ "/v1/actions?q=caf%C3%A9%ED%A0%80", "q" },    /* a surrogate */
+		{ "/v1/actions?%AFx=1", "(unprintable)" },      /* found by fuzzing */
+		{ "/v1/actions?q=%00", "q" },
+		{ "/v1/updates?since=2024-01-01T00:00:00Z'%3B--", "since" },
+		{ "/v1/actions?limit=501", "limit" },
+	};
+	struct server s;
+
+	t_server_start(&s, db);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct resp *r = t_get(&s, cases[i].path, viewer);
+		json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+
+		t_assert_problem(r, 422, "validation");
+		ck_assert_msg(e && !strcmp(json_string_value(json_object_get(e, "field")), cases[i].field),
+			      "%s: %s", cases[i].path, r->body);
+		t_resp_free(r);
+	}
+	t_server_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("abuse");
@@ -232,6 +258,7 @@ int main(void)
 	tcase_add_test(tc, a_slow_loris_from_one_address_does_not_deny_others);
 	tcase_add_test(tc, a_saturated_database_gives_503_at_once_and_recovers);
 	tcase_add_test(tc, odd_methods_get_405_and_no_internals);
+	tcase_add_test(tc, query_strings_of_any_bytes_get_422_naming_the_parameter);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

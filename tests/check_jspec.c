@@ -145,6 +145,14 @@ START_TEST(text_rules)
 	ck_assert_ptr_nonnull(text_check("bell\a", true));
 	ck_assert_ptr_nonnull(text_check("c1 \xc2\x85 control", true));
 	ck_assert_int_eq(text_chars("Genève"), 6);
+	/* text from a query string may be any bytes (found by fuzzing) */
+	ck_assert_ptr_null(text_check("r\xc3\xa9" "fugi\xc3\xa9s \xe5\xb9\xb3\xe7\xad\x89 \xf0\x9f\x8c\x8d", false));
+	ck_assert_ptr_nonnull(text_check("cut \xf0", false));          /* ends mid-sequence */
+	ck_assert_ptr_nonnull(text_check("cut \xe5\xb9", false));
+	ck_assert_ptr_nonnull(text_check("lone \xaf byte", false));
+	ck_assert_ptr_nonnull(text_check("overlong \xc0\xaf", false));
+	ck_assert_ptr_nonnull(text_check("surrogate \xed\xa0\x80", false));
+	ck_assert_ptr_nonnull(text_check("too big \xf4\x90\x80\x80", false));
 	ck_assert(date_valid("2024-02-29"));
 	ck_assert(!date_valid("2023-02-29"));
 	ck_assert(!date_valid("2023-13-01"));
