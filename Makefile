@@ -124,6 +124,10 @@ bench: all
 test-sanitize:
 	@$(MAKE) --no-print-directory SANITIZE=1 test
 
+# the crash test at length: 20 rounds of kills, 2 000 updates at the least
+chaos: tests
+	@CHAOS_ROUNDS=20 CHAOS_UPDATES=2000 SUITE=chaos scripts/test.sh $(BIN) $(BUILD)/tests
+
 # new inputs go to var/fuzz/<target>, crashes to var/fuzz/<target>-crash-*;
 # copy a crash into tests/fuzz/corpus/<target>/ to keep it as a regression test
 fuzz: | $(DEPS_STAMP)

@@ -14,7 +14,7 @@ die() { echo "pg: $*" >&2; exit 1; }
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|restart DIR [--fresh]"
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|restart|crash DIR [--fresh]"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 data=$dir/data
@@ -62,9 +62,11 @@ init_cluster() {
 
 configure() {
 	# Settings that follow the folder and port, rewritten at every start.
+	# A throwaway cluster skips fsync: it need not survive the machine
+	# crashing, but it keeps synchronous commits, so a commit it
+	# acknowledged survives PostgreSQL itself crashing (tests/check_chaos.c).
 	local extra=""
 	[ -f "$dir/throwaway" ] && extra="fsync = off
-synchronous_commit = off
 full_page_writes = off"
 	cat >"$data/postgresql.auto.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -137,6 +139,8 @@ stop() {
 case $cmd in
 start) start "${3:-}" ;;
 stop) stop ;;
+# as a power cut would: no shutdown checkpoint, crash recovery on the next start
+crash) running && as_pg "$pgbin/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null ;;
 restart) stop; start ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -179,11 +179,17 @@ void t_server_start(struct server *s, const char *dbname)
 
 void t_server_start_env(struct server *s, const char *dbname, const char *const *env)
 {
-	char path[512], listen[64], log[600];
-	struct resp *r = NULL;
-
 	snprintf(s->dbname, sizeof s->dbname, "%s", dbname);
 	s->port = free_port();
+	t_server_restart(s, env);
+}
+
+void t_server_restart(struct server *s, const char *const *env)
+{
+	char path[512], listen[64], log[600];
+	const char *dbname = s->dbname;
+	struct resp *r = NULL;
+
 	snprintf(path, sizeof path, "%s/workplan-api", env_var("WORKPLAN_BIN"));
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
 	snprintf(log, sizeof log, "%s/api-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname);

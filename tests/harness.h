@@ -41,6 +41,8 @@ char *t_member_token(const char *dbname, const char *email, const char *role,
 void t_server_start(struct server *s, const char *dbname);
 /* The same with extra "NAME=value" settings (NULL-terminated). */
 void t_server_start_env(struct server *s, const char *dbname, const char *const *env);
+/* Starts it again on the same port and database (after a crash). */
+void t_server_restart(struct server *s, const char *const *env);
 /* Starts bin/workplan-worker on dbname with extra "NAME=value" settings
  * (NULL-terminated); its log goes to the test log folder. */
 pid_t t_worker_start(const char *dbname, const char *const *env);
