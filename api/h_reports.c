@@ -21,6 +21,7 @@ DB_STMT(stmt_report_reuse,
 	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
 	" AND coalesce(r.event_id, 0) = coalesce($3::bigint, 0) AND r.formats = $4::text[]"
 	" AND r.data_version = current_data_version() AND r.state <> 'failed'");
+DB_STMT(stmt_reports_building, "SELECT count(*) FROM report WHERE state IN ('queued', 'running')");
 DB_STMT(stmt_report_insert,
 	"INSERT INTO report (kind, period, event_id, formats, data_version, created_by)"
 	" VALUES ($1, $2, $3::bigint, $4::text[], current_data_version(), $5::bigint) RETURNING id");
@@ -46,11 +47,16 @@ static const struct constraint_field report_constraints[] = {
 	{ 0 },
 };
 
+/* Reports being built at once, beyond which a new one must wait: each
+ * costs a worker seconds of pandoc and gnuplot. */
+#define REPORTS_BUILDING_MAX 8
+
 struct report_new {
 	struct request *rq;
 	const char *kind, *period, *formats, *event;
 	char id[24];
 	char *result;
+	bool busy; /* too many reports being built */
 };
 
 static enum db_rc report_create_txn(struct db *db, void *cls)
@@ -74,6 +80,13 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		PQclear(r);
 	} else {
 		PQclear(r);
+		rc = db_query(db, &stmt_reports_building, 0, NULL, &r);
+		if (rc != DB_OK)
+			return rc;
+		n->busy = atoi(PQgetvalue(r, 0, 0)) >= REPORTS_BUILDING_MAX;
+		PQclear(r);
+		if (n->busy)
+			return DB_ABORT;
 		rc = db_query(db, &stmt_report_insert, 5,
 			      (const char *const[]){ n->kind, n->period, n->event, n->formats, member }, &r);
 		/* the same report asked for at the same moment: run again, reuse it */
@@ -164,6 +177,10 @@ int h_report_create(struct request *rq)
 	n.event = has_event && event ? ev : NULL;
 	rc = db_transaction(request_db(rq), report_create_txn, &n);
 	buf_free(&list);
+	if (n.busy)
+		return reply_problem_with(rq, PROBLEM_RATE_LIMITED,
+					  "8 reports are being built already; ask again in a minute", NULL,
+					  (const char *const[]){ "Retry-After", "60", NULL });
 	if (rc != DB_OK)
 		return reply_rejected(rq, rc, report_constraints);
 	snprintf(location, sizeof location, "/v1/reports/%s", n.id);

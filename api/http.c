@@ -298,9 +298,8 @@ int reply_json(struct request *rq, unsigned status, const char *body, size_t len
 	return reply_full(rq, status, "application/json", body, len, NULL);
 }
 
-/* A problem reply with extra headers (name, value pairs, NULL-ended). */
-static int reply_problem_headers(struct request *rq, enum problem p, const char *detail,
-				 json_t *errors, const char *const *headers)
+int reply_problem_with(struct request *rq, enum problem p, const char *detail, json_t *errors,
+		       const char *const *headers)
 {
 	size_t len;
 	char *body = problem_body(p, detail, errors, &len);
@@ -317,10 +316,10 @@ int reply_problem(struct request *rq, enum problem p, const char *detail, json_t
 	static const char *const bearer[] = { "WWW-Authenticate", "Bearer", NULL };
 
 	if (p == PROBLEM_UNAVAILABLE)
-		return reply_problem_headers(rq, p, detail, errors, retry);
+		return reply_problem_with(rq, p, detail, errors, retry);
 	if (p == PROBLEM_UNAUTHORIZED)
-		return reply_problem_headers(rq, p, detail, errors, bearer);
-	return reply_problem_headers(rq, p, detail, errors, NULL);
+		return reply_problem_with(rq, p, detail, errors, bearer);
+	return reply_problem_with(rq, p, detail, errors, NULL);
 }
 
 int reply_document(struct request *rq, struct db_stmt *s, int nparams,
@@ -455,7 +454,7 @@ static int http_admit(struct request *rq)
 
 		snprintf(detail, sizeof detail, "%s is not allowed here; allowed: %s", rq->method,
 			 rq->match.allow);
-		return reply_problem_headers(rq, PROBLEM_METHOD_NOT_ALLOWED, detail, NULL,
+		return reply_problem_with(rq, PROBLEM_METHOD_NOT_ALLOWED, detail, NULL,
 					     (const char *const[]){ "Allow", rq->match.allow, NULL });
 	}
 	route = rq->match.route;
@@ -467,7 +466,7 @@ static int http_admit(struct request *rq)
 		char s[16];
 
 		snprintf(s, sizeof s, "%d", retry_after);
-		return reply_problem_headers(rq, PROBLEM_RATE_LIMITED,
+		return reply_problem_with(rq, PROBLEM_RATE_LIMITED,
 					     "too many requests from this caller; slow down", NULL,
 					     (const char *const[]){ "Retry-After", s, NULL });
 	}

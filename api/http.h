@@ -60,6 +60,9 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 int reply_text(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len);
 int reply_problem(struct request *rq, enum problem p, const char *detail, json_t *errors);
+/* The same with extra headers (name, value pairs, NULL-ended). */
+int reply_problem_with(struct request *rq, enum problem p, const char *detail, json_t *errors,
+		       const char *const *headers);
 /* Runs a statement whose one row holds a JSON document in its first
  * column and replies with it; no row is a 404 with the detail not_found. */
 int reply_document(struct request *rq, struct db_stmt *s, int nparams,

@@ -247,6 +247,37 @@ START_TEST(query_strings_of_any_bytes_get_422_naming_the_parameter)
 }
 END_TEST
 
+START_TEST(report_requests_are_capped_while_reports_are_built)
+{
+	struct server s;
+	char body[128];
+	struct resp *r;
+
+	/* no worker runs: requested reports stay queued */
+	t_server_start(&s, db);
+	for (int q = 0; q < 8; q++) {
+		snprintf(body, sizeof body, "{\"kind\":\"quarterly\",\"period\":\"202%d-Q%d\"}",
+			 1 + q / 4, 1 + q % 4);
+		r = t_http(&s, "POST", "/v1/reports", cochair, "application/json", body, strlen(body),
+			   NULL);
+		ck_assert_msg(r->status == 202, "%s: %ld %s", body, r->status, r->body);
+		t_resp_free(r);
+	}
+	snprintf(body, sizeof body, "{\"kind\":\"quarterly\",\"period\":\"2023-Q1\"}");
+	r = t_http(&s, "POST", "/v1/reports", cochair, "application/json", body, strlen(body), NULL);
+	t_assert_problem(r, 429, "rate-limited");
+	ck_assert_ptr_nonnull(strstr(r->headers, "Retry-After: 60"));
+	t_resp_free(r);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM report"), 8);
+	/* asking again for one being built is no new work: it is answered */
+	snprintf(body, sizeof body, "{\"kind\":\"quarterly\",\"period\":\"2021-Q1\"}");
+	r = t_http(&s, "POST", "/v1/reports", cochair, "application/json", body, strlen(body), NULL);
+	ck_assert_int_eq(r->status, 202);
+	t_resp_free(r);
+	t_server_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("abuse");
@@ -259,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, a_saturated_database_gives_503_at_once_and_recovers);
 	tcase_add_test(tc, odd_methods_get_405_and_no_internals);
 	tcase_add_test(tc, query_strings_of_any_bytes_get_422_naming_the_parameter);
+	tcase_add_test(tc, report_requests_are_capped_while_reports_are_built);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
