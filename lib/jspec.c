@@ -160,9 +160,39 @@ bool url_valid(const char *s)
 	return strlen(s) <= 2048;
 }
 
+/* A copy of s fit for JSON: well-formed UTF-8 kept, any other byte '?'. */
+static void utf8_scrub(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	while (*s) {
+		int len = utf8_len((const unsigned char *)s);
+
+		if (o + (len ? len : 1) >= n)
+			break;
+		if (len) {
+			memcpy(out + o, s, len);
+			o += len;
+			s += len;
+		} else {
+			out[o++] = '?';
+			s++;
+		}
+	}
+	out[o] = '\0';
+}
+
 void js_error(json_t *errors, const char *field, const char *message)
 {
-	json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+	json_t *e = json_pack("{s:s, s:s}", "field", field, "message", message);
+	char safe[256];
+
+	/* a path cut inside a character, or raw bytes from a query string */
+	if (!e) {
+		utf8_scrub(field, safe, sizeof safe);
+		e = json_pack("{s:s, s:s}", "field", safe, "message", message);
+	}
+	json_array_append_new(errors, e);
 }
 
 static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)

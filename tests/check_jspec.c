@@ -113,6 +113,25 @@ START_TEST(every_problem_is_reported_at_once)
 }
 END_TEST
 
+/* Found by fuzzing: a field path cut at its 255th byte inside a character
+ * was not valid UTF-8, and its error was silently dropped. */
+START_TEST(an_overlong_unknown_key_is_still_reported)
+{
+	char body[1200] = "{\"title\":\"t\",\"status\":\"at_risk\",\"";
+	bool ok;
+	json_t *errors;
+
+	for (int i = 0; i < 300; i++)
+		strcat(body, i % 2 ? "\xc3\xa9" : "x"); /* é, from an odd offset */
+	strcat(body, "\":1}");
+	errors = check(body, &ok);
+	ck_assert(!ok);
+	ck_assert_int_eq(json_array_size(errors), 1);
+	ck_assert(json_is_string(json_object_get(json_array_get(errors, 0), "field")));
+	json_decref(errors);
+}
+END_TEST
+
 START_TEST(body_must_be_an_object)
 {
 	json_t *errors = json_array(), *arr = json_array();
@@ -175,6 +194,7 @@ int main(void)
 	tcase_add_test(tc, each_rejection_names_its_field);
 	tcase_add_test(tc, every_problem_is_reported_at_once);
 	tcase_add_test(tc, body_must_be_an_object);
+	tcase_add_test(tc, an_overlong_unknown_key_is_still_reported);
 	tcase_add_test(tc, words_are_counted_as_a_reader_would);
 	tcase_add_test(tc, text_rules);
 	suite_add_tcase(s, tc);
