@@ -55,6 +55,8 @@ START_TEST(a_caller_over_its_rate_gets_429_and_others_do_not)
 		}
 		t_resp_free(r);
 	}
+	printf("rate: 100 requests from one token at 20/s: %d answered, %d refused with 429\n", ok,
+	       limited);
 	ck_assert_int_ge(ok, 40);
 	ck_assert_int_le(ok, 60); /* 40 + what refills while the loop runs */
 	ck_assert_int_ge(limited, 40);
@@ -126,6 +128,8 @@ START_TEST(a_slow_loris_from_one_address_does_not_deny_others)
 			held++;
 	ck_assert_int_le(held, 4);
 	ck_assert_int_ge(held, 1);
+	printf("slow-loris: 40 connections from 127.0.0.2, %d held (limit 4), the rest closed;"
+	       " 20 of 20 requests from 127.0.0.1 answered within a second meanwhile\n", held);
 	/* meanwhile everyone else is served, promptly */
 	for (int i = 0; i < 20; i++) {
 		time_t t0 = time(NULL);
@@ -183,6 +187,8 @@ START_TEST(a_saturated_database_gives_503_at_once_and_recovers)
 	}
 	ck_assert_int_le(time(NULL) - t0, 2);
 	ck_assert_int_ge(refused, 1);
+	printf("saturated database (%d connections taken): %d of 20 requests 503 with Retry-After,"
+	       " the rest answered, all within %ld s\n", n, refused, (long)(time(NULL) - t0));
 	while (n > 0)
 		PQfinish(held[--n]);
 	for (int i = 0; i < 100; i++) {
@@ -278,6 +284,55 @@ START_TEST(report_requests_are_capped_while_reports_are_built)
 }
 END_TEST
 
+START_TEST(sql_metacharacters_are_data)
+{
+	static const char narrative[] = "Robert'); DROP TABLE status_update; -- ' OR '1'='1 $1 %s";
+	struct server s;
+	char body[300], *stored;
+	struct resp *r;
+	long before = t_sql_long(db, "SELECT count(*) FROM status_update");
+
+	t_server_start(&s, db);
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\","
+		 "\"percent_complete\":5,\"narrative\":\"%s\"}", narrative);
+	r = t_http(&s, "POST", "/v1/actions/1/updates", cochair, "application/json", body,
+		   strlen(body), NULL);
+	ck_assert_int_eq(r->status, 201);
+	t_resp_free(r);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM status_update"), before + 1);
+	stored = t_sql(db, "SELECT narrative FROM status_update ORDER BY id DESC LIMIT 1");
+	ck_assert_str_eq(stored, narrative);
+	free(stored);
+	/* in a search, the same text finds nothing and breaks nothing */
+	r = t_get(&s, "/v1/actions?q=%27%20OR%201%3D1%20--", viewer);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
+	t_resp_free(r);
+	r = t_get(&s, "/v1/actions?lead=UNDP%27%3B%20DELETE%20FROM%20action%3B--", viewer);
+	ck_assert(r->status == 200 || r->status == 422);
+	t_resp_free(r);
+	ck_assert_int_gt(t_sql_long(db, "SELECT count(*) FROM action"), 0);
+	t_server_stop(&s);
+	/* the log has the request, not its body nor its token */
+	{
+		char path[600], line[4096];
+		FILE *f;
+		bool seen = false;
+
+		snprintf(path, sizeof path, "%s/api-%s.log", getenv("WORKPLAN_TEST_LOGDIR"), db);
+		f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		while (fgets(line, sizeof line, f)) {
+			seen = seen || strstr(line, "POST /v1/actions/1/updates");
+			ck_assert_ptr_null(strstr(line, "DROP TABLE"));
+			ck_assert_ptr_null(strstr(line, cochair + 4));
+		}
+		fclose(f);
+		ck_assert(seen);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("abuse");
@@ -291,6 +346,7 @@ int main(void)
 	tcase_add_test(tc, odd_methods_get_405_and_no_internals);
 	tcase_add_test(tc, query_strings_of_any_bytes_get_422_naming_the_parameter);
 	tcase_add_test(tc, report_requests_are_capped_while_reports_are_built);
+	tcase_add_test(tc, sql_metacharacters_are_data);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
