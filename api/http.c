@@ -145,8 +145,9 @@ static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
 	ret = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	rq->status = status;
-	/* a write may have changed what reads show, even one that failed late */
-	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+	/* a member's write may have changed what reads show, even one that
+	 * failed late (those without a token never reach a handler) */
+	if (rq->who.member_id && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
 		cache_invalidate();
 	return ret;
 }
@@ -178,6 +179,7 @@ static void cached_drop(void *value)
 int reply_full(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len, const char *const *headers)
 {
+	const char *inm = request_header(rq, "If-None-Match");
 	struct MHD_Response *resp;
 	char etag[ETAG_STRLEN] = "";
 	const char *tag = NULL;
@@ -189,8 +191,6 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 		if (!strcasecmp(h[0], "ETag"))
 			tag = h[1];
 	if (status == 200 && (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))) {
-		const char *inm = request_header(rq, "If-None-Match");
-
 		if (!tag) {
 			etag_of(body, len, etag);
 			tag = etag;
@@ -209,7 +209,7 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 		return queue(rq, status, resp);
 	/* a cacheable read: answer it, then keep the response (queued first,
 	 * so an invalidation right after the store cannot free it under us) */
-	if (request_header(rq, "If-None-Match") && etag_matches(request_header(rq, "If-None-Match"), tag))
+	if (inm && etag_matches(inm, tag))
 		ret = reply_not_modified(rq, tag);
 	else {
 		ret = MHD_queue_response(rq->conn, status, resp);
@@ -273,12 +273,12 @@ static int reply_cached(struct request *rq)
 	if (!v)
 		return -1;
 	buf_init(&rq->cache_key, 4096);
-	if (!buf_printf(&rq->cache_key, "%lld %s", day, rq->path) || !buf_add(&rq->cache_key, "", 1) ||
-	    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, key_arg, &rq->cache_key) < 0 ||
-	    !rq->cache_key.len) {
-		buf_free(&rq->cache_key); /* too long to keep */
-		return -1;
-	}
+	if (buf_printf(&rq->cache_key, "%lld %s", day, rq->path) && buf_add(&rq->cache_key, "", 1))
+		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, key_arg, &rq->cache_key);
+	else
+		buf_free(&rq->cache_key);
+	if (!rq->cache_key.len)
+		return -1; /* too long to keep */
 	if (!cache_use(rq->cache_key.data, rq->cache_key.len, hit_use, &h)) {
 		rq->cache_version = v;
 		return -1;

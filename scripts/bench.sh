@@ -43,10 +43,10 @@ free_port() {
 }
 
 # median and 95th percentile, in ms, of $requests GETs of $2 on port $1,
-# after a warm-up that lets every API thread open its connection
+# after a warm-up that lets every API thread (16) open its connection
 latency() {
 	local port=$1 path=$2 token=$3
-	for _ in $(seq 8); do
+	for _ in $(seq 48); do
 		curl -s -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path"
 	done
 	for _ in $(seq "$requests"); do

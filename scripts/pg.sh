@@ -34,12 +34,16 @@ fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Ports below Linux's ephemeral range (32768 and up): a port there can be
+# held by some program's outgoing connection, which no probe by connecting
+# sees, and PostgreSQL then cannot bind it.
 free_port() {
-	local p
-	for p in $(seq "${1:-54320}" 54999); do
+	local p from=${1:-25432}
+	[ "$from" -ge 25432 ] && [ "$from" -le 25999 ] || from=25432
+	for p in $(seq "$from" 25999); do
 		port_busy "$p" || { echo "$p"; return; }
 	done
-	die "no free TCP port between ${1:-54320} and 54999"
+	die "no free TCP port between $from and 25999"
 }
 
 running() { as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
