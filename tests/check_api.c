@@ -351,7 +351,7 @@ END_TEST
 
 START_TEST(taken_listen_port_is_a_clear_error)
 {
-	char path[512], listen[64], log[600], *text;
+	char path[512], listen[64], log[600], conninfo[1024], *text;
 	int status;
 	FILE *f;
 	pid_t pid;
@@ -359,11 +359,13 @@ START_TEST(taken_listen_port_is_a_clear_error)
 	snprintf(path, sizeof path, "%s/workplan-api", getenv("WORKPLAN_BIN"));
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", srv.port);
 	snprintf(log, sizeof log, "%s/api-taken-port.log", getenv("WORKPLAN_TEST_LOGDIR"));
+	/* nothing that asserts between fork and exec (see harness.c) */
+	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(db));
 	pid = fork();
 	if (pid == 0) {
 		if (!freopen(log, "w", stderr))
 			_exit(126);
-		setenv("DATABASE_URL", t_conninfo(db), 1);
+		setenv("DATABASE_URL", conninfo, 1);
 		setenv("WORKPLAN_LISTEN", listen, 1);
 		execl(path, path, (char *)NULL);
 		_exit(127);
@@ -382,17 +384,19 @@ END_TEST
 
 START_TEST(worker_listens_and_stops_on_sigterm)
 {
-	char path[512], log[600];
+	char path[512], log[600], conninfo[1024];
 	int status;
 	pid_t pid;
 
 	snprintf(path, sizeof path, "%s/workplan-worker", getenv("WORKPLAN_BIN"));
 	snprintf(log, sizeof log, "%s/worker-%s.log", getenv("WORKPLAN_TEST_LOGDIR"), db);
+	/* nothing that asserts between fork and exec (see harness.c) */
+	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(db));
 	pid = fork();
 	if (pid == 0) {
 		if (!freopen(log, "w", stderr))
 			_exit(126);
-		setenv("DATABASE_URL", t_conninfo(db), 1);
+		setenv("DATABASE_URL", conninfo, 1);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}

@@ -25,7 +25,7 @@ static int pg(const char *action, char *out, size_t n)
 
 	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s " DIR " 2>>'%s/cluster.log'", action,
 		 getenv("WORKPLAN_TEST_LOGDIR") ? getenv("WORKPLAN_TEST_LOGDIR") : "/tmp");
-	p = popen(cmd, "r");
+	p = t_popen(cmd);
 	ck_assert_ptr_nonnull(p);
 	if (!out || !fgets(out, (int)n, p))
 		while (fgetc(p) != EOF)

@@ -107,7 +107,7 @@ static char *docx_text(const struct resp *r, const char *member)
 	ck_assert_uint_eq(fwrite(r->body, 1, r->len, f), r->len);
 	fclose(f);
 	snprintf(cmd, sizeof cmd, "unzip -%s '%s' %s", member ? "p" : "l", path, member ? member : "");
-	f = popen(cmd, "r");
+	f = t_popen(cmd);
 	n = fread(out, 1, (4 << 20) - 1, f);
 	out[n] = '\0';
 	ck_assert_int_eq(pclose(f), 0);
@@ -157,7 +157,7 @@ START_TEST(quarterly_report_in_every_format)
 			 " --convert-to pdf '../report-%d.docx' >/dev/null 2>&1 && pdfimages -list report-%d.pdf"
 			 " | tail -n +3 | wc -l && pdftotext report-%d.pdf - | grep -c 'Reporting compliance'",
 			 dir, dir, dir, (int)getpid(), (int)getpid(), (int)getpid());
-		f = popen(cmd, "r");
+		f = t_popen(cmd);
 		ck_assert_uint_gt(fread(text, 1, sizeof text - 1, f), 0);
 		ck_assert_int_eq(pclose(f), 0);
 		ck_assert_msg(atoi(text) >= 4, "the PDF from LibreOffice has %d images", atoi(text));

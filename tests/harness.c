@@ -90,9 +90,33 @@ static char *read_all(int fd)
 	return s;
 }
 
+/* In a forked child about to exec: close every descriptor but 0, 1 and 2,
+ * so no program we start holds check's message file. Between fork and
+ * exec a child must not call check (no ck_assert, nothing that asserts):
+ * check records even a passing assertion in that file, and a child's
+ * record written alongside the test's garbled check's messages. */
+static void close_inherited(void)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
+FILE *t_popen(const char *cmd)
+{
+	/* check's own files stay with this process, not with what cmd runs
+	 * (LibreOffice wrote into one and garbled check's messages) */
+	for (int fd = 3; fd < 1024; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+
+		if (flags >= 0)
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	return popen(cmd, "r");
+}
+
 int t_admin(const char *dbname, char **out, char **err, ...)
 {
-	char *argv[32], path[512];
+	char *argv[32], path[512], conninfo[1024];
 	int po[2], pe[2], status, argc = 1;
 	char *o, *e;
 	va_list ap;
@@ -105,18 +129,18 @@ int t_admin(const char *dbname, char **out, char **err, ...)
 		argc++;
 	va_end(ap);
 	argv[argc] = NULL;
+	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(dbname));
 	ck_assert(pipe(po) == 0 && pipe(pe) == 0);
 	pid = fork();
-	ck_assert(pid >= 0);
 	if (pid == 0) {
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		close_inherited();
+		setenv("DATABASE_URL", conninfo, 1);
 		execv(path, argv);
 		_exit(127);
 	}
+	ck_assert(pid >= 0);
 	close(po[1]);
 	close(pe[1]);
 	/* outputs are small: read stdout fully, then stderr */
@@ -186,27 +210,29 @@ void t_server_start_env(struct server *s, const char *dbname, const char *const 
 
 void t_server_restart(struct server *s, const char *const *env)
 {
-	char path[512], listen[64], log[600];
+	char path[512], listen[64], log[600], conninfo[1024];
 	const char *dbname = s->dbname;
 	struct resp *r = NULL;
 
 	snprintf(path, sizeof path, "%s/workplan-api", env_var("WORKPLAN_BIN"));
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
 	snprintf(log, sizeof log, "%s/api-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname);
+	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(dbname));
 	s->pid = fork();
-	ck_assert(s->pid >= 0);
 	if (s->pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 		if (fd >= 0)
 			dup2(fd, 2);
-		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		close_inherited();
+		setenv("DATABASE_URL", conninfo, 1);
 		setenv("WORKPLAN_LISTEN", listen, 1);
 		for (; env && *env; env++)
 			putenv((char *)*env);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
+	ck_assert(s->pid >= 0);
 	for (int i = 0; i < 200; i++) {
 		usleep(25000);
 		r = t_get(s, "/v1/health", NULL);
@@ -222,24 +248,26 @@ void t_server_restart(struct server *s, const char *const *env)
 pid_t t_worker_start(const char *dbname, const char *const *env)
 {
 	static int n;
-	char path[512], log[600];
+	char path[512], log[600], conninfo[1024];
 	pid_t pid;
 
 	snprintf(path, sizeof path, "%s/workplan-worker", env_var("WORKPLAN_BIN"));
 	snprintf(log, sizeof log, "%s/worker-%s-%d.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname, ++n);
+	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(dbname));
 	pid = fork();
-	ck_assert(pid >= 0);
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 		if (fd >= 0)
 			dup2(fd, 2);
-		setenv("DATABASE_URL", t_conninfo(dbname), 1);
+		close_inherited();
+		setenv("DATABASE_URL", conninfo, 1);
 		for (; env && *env; env++)
 			putenv((char *)*env);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
+	ck_assert(pid >= 0);
 	return pid;
 }
 

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct server {
@@ -61,6 +62,9 @@ char *t_header(const struct resp *r, const char *name);
 void t_resp_free(struct resp *r);
 /* Asserts r is an RFC 9457 problem of this type and status. */
 void t_assert_problem(const struct resp *r, long status, const char *slug);
+
+/* popen(cmd, "r"), without handing cmd any descriptor but 0, 1 and 2. */
+FILE *t_popen(const char *cmd);
 
 /* The private cluster's control script and folder (for outage tests). */
 void t_cluster(const char *action);
