@@ -25,7 +25,8 @@ struct entry {
 	unsigned char key[];
 };
 
-static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+/* writers first: an invalidation must not wait behind a stream of hits */
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct entry *buckets[NBUCKETS];
 static struct entry *oldest, *newest;
 static size_t bytes, entries, budget;

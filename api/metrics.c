@@ -117,7 +117,7 @@ int h_metrics(struct request *rq)
 	buf_printf(&b, "# HELP workplan_cache_hits_total Reads answered from memory (and token checks).\n"
 		       "# TYPE workplan_cache_hits_total counter\n"
 		       "workplan_cache_hits_total %llu\n"
-		       "# HELP workplan_cache_misses_total Cacheable reads that went to the database.\n"
+		       "# HELP workplan_cache_misses_total Cacheable reads (and token checks) that went to the database.\n"
 		       "# TYPE workplan_cache_misses_total counter\n"
 		       "workplan_cache_misses_total %llu\n"
 		       "# HELP workplan_cache_invalidations_total Times the cache was emptied by a write.\n"
