@@ -191,14 +191,7 @@ START_TEST(a_saturated_database_gives_503_at_once_and_recovers)
 	       " the rest answered, all within %ld s\n", n, refused, (long)(time(NULL) - t0));
 	while (n > 0)
 		PQfinish(held[--n]);
-	for (int i = 0; i < 100; i++) {
-		r = t_get(&s, "/v1/actions?pillar=2", viewer);
-		if (r->status == 200)
-			break;
-		t_resp_free(r);
-		r = NULL;
-		usleep(50000);
-	}
+	r = t_get_until(&s, "/v1/actions?pillar=2", viewer, 200, 5000);
 	ck_assert_msg(r != NULL, "the API did not recover");
 	t_resp_free(r);
 	t_server_stop(&s);

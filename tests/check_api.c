@@ -421,7 +421,6 @@ START_TEST(database_outage_gives_503_fast_and_recovers_without_restart)
 	struct resp *r;
 	long long t0;
 	char *retry;
-	int i;
 
 	t_cluster("stop");
 	t0 = time(NULL);
@@ -440,14 +439,7 @@ START_TEST(database_outage_gives_503_fast_and_recovers_without_restart)
 	t_resp_free(r);
 	ck_assert_int_le(time(NULL) - t0, 1);
 	t_cluster("start");
-	for (i = 0; i < 100; i++) {
-		r = t_get(&srv, "/v1/health", NULL);
-		if (r->status == 200)
-			break;
-		t_resp_free(r);
-		r = NULL;
-		usleep(50000);
-	}
+	r = t_get_until(&srv, "/v1/health", NULL, 200, 5000);
 	ck_assert_msg(r != NULL, "the API did not recover");
 	t_resp_free(r);
 	r = t_get(&srv, "/v1/pillars", viewer);

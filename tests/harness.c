@@ -387,6 +387,21 @@ char *t_header(const struct resp *r, const char *name)
 	return NULL;
 }
 
+struct resp *t_get_until(const struct server *s, const char *path, const char *token,
+			 long status, int ms)
+{
+	for (int waited = 0;; waited += 20) {
+		struct resp *r = t_get(s, path, token);
+
+		if (r->status == status)
+			return r;
+		t_resp_free(r);
+		if (waited >= ms)
+			return NULL;
+		usleep(20000);
+	}
+}
+
 void t_resp_free(struct resp *r)
 {
 	if (!r)

@@ -57,6 +57,10 @@ struct resp *t_http(const struct server *s, const char *method, const char *path
 		    const char *token, const char *content_type, const char *body,
 		    size_t body_len, const char *extra_header);
 struct resp *t_get(const struct server *s, const char *path, const char *token);
+/* GETs path every 20 ms until the answer has that status (returned) or ms
+ * have passed (NULL). */
+struct resp *t_get_until(const struct server *s, const char *path, const char *token,
+			 long status, int ms);
 /* The value of a response header, or NULL; caller frees. */
 char *t_header(const struct resp *r, const char *name);
 void t_resp_free(struct resp *r);
