@@ -16,7 +16,7 @@ cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|restart|crash DIR [--fresh]"
 mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+dir=$(cd "$dir" && pwd -P)
 data=$dir/data
 sock=$dir/run
 
@@ -30,6 +30,23 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	as_pg() { "$@"; }
 	owner=$(id -un)
+fi
+
+# The server runs as 'postgres', which must reach DIR. A project in a
+# private home (root's /root is 700) is out of its reach: the cluster then
+# lives in /var/lib/workplan-pg/<hash of DIR>, and DIR is a link to it.
+if [ "$owner" = postgres ] && ! as_pg test -x "$dir"; then
+	home=/var/lib/workplan-pg/$(printf '%s' "$dir" | sha256sum | cut -c1-16)
+	echo "pg: user postgres cannot reach $dir; keeping the cluster in $home" >&2
+	rm -rf "$home"
+	mkdir -p "$home"
+	chmod 755 /var/lib/workplan-pg
+	cp -a "$dir"/. "$home"/
+	rm -rf "$dir"
+	ln -s "$home" "$dir"
+	dir=$home
+	data=$dir/data
+	sock=$dir/run
 fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
