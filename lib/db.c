@@ -148,6 +148,10 @@ static enum db_rc db_classify(struct db *db, PGresult *r)
 		db_disconnect(db);
 		return DB_DOWN;
 	}
+	/* statement_timeout (or a lock wait) ran out: the database is too
+	 * busy for this request now, which is an outage to the caller */
+	if (!strcmp(state, "57014") || !strcmp(state, "55P03"))
+		return DB_DOWN;
 	if (!strncmp(state, "23", 2))
 		return DB_CONSTRAINT;
 	if (!strncmp(state, "22", 2) || !strcmp(state, "P0001"))

@@ -198,6 +198,35 @@ START_TEST(a_saturated_database_gives_503_at_once_and_recovers)
 }
 END_TEST
 
+START_TEST(a_query_past_statement_timeout_is_503_not_a_hang)
+{
+	static const char *const env[] = { "WORKPLAN_STATEMENT_TIMEOUT_MS=300", "WORKPLAN_CACHE_MB=0",
+					   NULL };
+	PGconn *locker = PQconnectdb(t_conninfo(db));
+	struct server s;
+	struct resp *r;
+	time_t t0;
+
+	t_server_start_env(&s, db, env);
+	t_resp_free(t_get(&s, "/v1/actions/1", viewer)); /* the token check is not what waits */
+	/* an administrator's long transaction holds the table */
+	ck_assert_int_eq(PQresultStatus(PQexec(locker, "BEGIN; LOCK TABLE action IN ACCESS EXCLUSIVE MODE")),
+			 PGRES_COMMAND_OK);
+	t0 = time(NULL);
+	r = t_get(&s, "/v1/actions/1", viewer);
+	t_assert_problem(r, 503, "unavailable");
+	ck_assert_ptr_nonnull(strstr(r->headers, "Retry-After"));
+	t_resp_free(r);
+	ck_assert_int_le(time(NULL) - t0, 2);
+	PQclear(PQexec(locker, "ROLLBACK"));
+	PQfinish(locker);
+	r = t_get(&s, "/v1/actions/1", viewer);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	t_server_stop(&s);
+}
+END_TEST
+
 START_TEST(odd_methods_get_405_and_no_internals)
 {
 	static const char *const methods[] = { "TRACE", "OPTIONS", "CONNECT", "PUT", "BREW" };
@@ -336,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, a_caller_over_its_rate_gets_429_and_others_do_not);
 	tcase_add_test(tc, a_slow_loris_from_one_address_does_not_deny_others);
 	tcase_add_test(tc, a_saturated_database_gives_503_at_once_and_recovers);
+	tcase_add_test(tc, a_query_past_statement_timeout_is_503_not_a_hang);
 	tcase_add_test(tc, odd_methods_get_405_and_no_internals);
 	tcase_add_test(tc, query_strings_of_any_bytes_get_422_naming_the_parameter);
 	tcase_add_test(tc, report_requests_are_capped_while_reports_are_built);
