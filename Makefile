@@ -43,6 +43,8 @@ ADMIN_SRC = $(wildcard admin/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
+# FUZZ_SEED=N makes a run repeatable (CI uses one); unset, each run differs
+FUZZ_SEED ?= 0
 TEST_HELPERS = $(BUILD)/tests/harness.o
 EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json workers/reference.docx
 
@@ -135,7 +137,7 @@ fuzz: | $(DEPS_STAMP)
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p var/fuzz/$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
 			-artifact_prefix=var/fuzz/$$t- var/fuzz/$$t tests/fuzz/corpus/$$t 2>var/fuzz/$$t.log || \
 			{ tail -40 var/fuzz/$$t.log; exit 1; }; \
 		grep -E "stat::number_of_executed_units|stat::peak_rss" var/fuzz/$$t.log; \

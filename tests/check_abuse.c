@@ -203,6 +203,7 @@ START_TEST(a_query_past_statement_timeout_is_503_not_a_hang)
 	static const char *const env[] = { "WORKPLAN_STATEMENT_TIMEOUT_MS=300", "WORKPLAN_CACHE_MB=0",
 					   NULL };
 	PGconn *locker = PQconnectdb(t_conninfo(db));
+	PGresult *res;
 	struct server s;
 	struct resp *r;
 	time_t t0;
@@ -210,8 +211,9 @@ START_TEST(a_query_past_statement_timeout_is_503_not_a_hang)
 	t_server_start_env(&s, db, env);
 	t_resp_free(t_get(&s, "/v1/actions/1", viewer)); /* the token check is not what waits */
 	/* an administrator's long transaction holds the table */
-	ck_assert_int_eq(PQresultStatus(PQexec(locker, "BEGIN; LOCK TABLE action IN ACCESS EXCLUSIVE MODE")),
-			 PGRES_COMMAND_OK);
+	res = PQexec(locker, "BEGIN; LOCK TABLE action IN ACCESS EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
 	t0 = time(NULL);
 	r = t_get(&s, "/v1/actions/1", viewer);
 	t_assert_problem(r, 503, "unavailable");
