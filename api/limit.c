@@ -46,12 +46,12 @@ static uint64_t hash_of(const unsigned char *p, size_t n)
 
 	while (n--)
 		h = (h ^ *p++) * 1099511628211ULL;
-	return h | 1;
+	return h;
 }
 
 bool limit_take(const void *who, size_t n, int *retry_after_s)
 {
-	uint64_t h = hash_of(who, n);
+	uint64_t h = hash_of(who, n), tag = h | 1; /* never 0, the free mark */
 	struct bucket *b = &buckets[h % SLOTS];
 	pthread_mutex_t *m = &locks[h % LOCKS];
 	long long now = now_us();
@@ -60,8 +60,8 @@ bool limit_take(const void *who, size_t n, int *retry_after_s)
 	if (rate <= 0)
 		return true;
 	pthread_mutex_lock(m);
-	if (b->who != h) {
-		b->who = h;
+	if (b->who != tag) {
+		b->who = tag;
 		b->tokens = burst;
 	} else {
 		b->tokens += (now - b->at_us) / 1e6 * rate;
