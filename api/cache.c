@@ -35,16 +35,6 @@ static atomic_bool listening;
 static atomic_ullong hits, misses, invalidations;
 static char *listen_url;
 
-static uint64_t hash_of(const void *key, size_t n)
-{
-	const unsigned char *p = key;
-	uint64_t h = 14695981039346656037ULL;
-
-	while (n--)
-		h = (h ^ *p++) * 1099511628211ULL;
-	return h;
-}
-
 uint64_t cache_version(void)
 {
 	return atomic_load(&listening) ? atomic_load(&version) : 0;
@@ -93,7 +83,7 @@ void cache_invalidate(void)
 
 bool cache_use(const void *key, size_t key_len, void (*use)(void *value, void *ctx), void *ctx)
 {
-	uint64_t h = hash_of(key, key_len);
+	uint64_t h = hash64(key, key_len);
 	struct entry *e;
 
 	pthread_rwlock_rdlock(&lock);
@@ -108,7 +98,7 @@ bool cache_use(const void *key, size_t key_len, void (*use)(void *value, void *c
 bool cache_put(uint64_t v, const void *key, size_t key_len, void *value, size_t cost,
 	       void (*drop)(void *value))
 {
-	uint64_t h = hash_of(key, key_len);
+	uint64_t h = hash64(key, key_len);
 	struct entry **at, *e;
 
 	cost += sizeof *e + key_len;

@@ -40,18 +40,9 @@ void limit_init(int per_second, int per_address)
 		pthread_mutex_init(&locks[i], NULL);
 }
 
-static uint64_t hash_of(const unsigned char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (n--)
-		h = (h ^ *p++) * 1099511628211ULL;
-	return h;
-}
-
 bool limit_take(const void *who, size_t n, int *retry_after_s)
 {
-	uint64_t h = hash_of(who, n), tag = h | 1; /* never 0, the free mark */
+	uint64_t h = hash64(who, n), tag = h | 1; /* never 0, the free mark */
 	struct bucket *b = &buckets[h % SLOTS];
 	pthread_mutex_t *m = &locks[h % LOCKS];
 	long long now = now_us();
@@ -96,7 +87,7 @@ static bool addr_of(const struct sockaddr *sa, unsigned char out[16])
 
 static struct peer **peer_at(const unsigned char addr[16])
 {
-	struct peer **p = &peers[hash_of(addr, 16) % SLOTS];
+	struct peer **p = &peers[hash64(addr, 16) % SLOTS];
 
 	while (*p && memcmp((*p)->addr, addr, 16))
 		p = &(*p)->next;

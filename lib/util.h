@@ -4,6 +4,7 @@
 #define WP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -20,6 +21,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define BUG(...) log_bug(__FILE__, __LINE__, __VA_ARGS__)
 void log_bug(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* FNV-1a, 64 bits: for hash tables, not for anything an attacker must not
+ * forge (see sha256.h). */
+uint64_t hash64(const void *data, size_t n);
 
 /* Monotonic clock in microseconds. */
 long long now_us(void);
