@@ -65,18 +65,36 @@ static void auth_remember(uint64_t version, const unsigned char *key, size_t n,
 		free(k);
 }
 
-bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why)
+/* A token looked up and not found, remembered until the next write, so a
+ * script that repeats a revoked or mistyped token costs no lookup. */
+static void miss_found(void *value, void *ctx)
 {
-	unsigned char key[1 + SHA256_LEN] = "T";
-	uint64_t version;
-	const char *h = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
-	unsigned char hash[SHA256_LEN];
-	char hex[3 + 2 * SHA256_LEN] = "\\x";
-	const char *param = hex;
-	enum db_rc rc;
-	PGresult *r;
+	(void)value;
+	*(bool *)ctx = true;
+}
 
-	*p = PROBLEM_UNAUTHORIZED;
+static bool auth_missed(const unsigned char *key, size_t n)
+{
+	bool found = false;
+
+	cache_use(key, n, miss_found, &found);
+	return found;
+}
+
+static void auth_remember_miss(uint64_t version, const unsigned char *key, size_t n)
+{
+	char *mark = xmalloc(1);
+
+	if (!cache_put(version, key, n, mark, 1, free))
+		free(mark);
+}
+
+/* The token of the Authorization header: its cache key ("T" and its
+ * hash); false with why when the header holds no well-formed token. */
+static bool auth_key(struct request *rq, unsigned char key[1 + SHA256_LEN], const char **why)
+{
+	const char *h = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+
 	if (!h) {
 		*why = "this resource needs a bearer token (Authorization: Bearer <token>)";
 		return false;
@@ -86,12 +104,40 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 		*why = "the Authorization header is not a valid bearer token";
 		return false;
 	}
-	token_hash(h + 7, hash);
-	memcpy(key + 1, hash, SHA256_LEN);
+	key[0] = 'T';
+	token_hash(h + 7, key + 1);
+	return true;
+}
+
+bool auth_known(struct request *rq, struct caller *who)
+{
+	unsigned char key[1 + SHA256_LEN];
+	const char *why;
+
+	return auth_key(rq, key, &why) && auth_remembered(key, sizeof key, who);
+}
+
+bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why)
+{
+	unsigned char key[1 + SHA256_LEN];
+	char hex[3 + 2 * SHA256_LEN] = "\\x";
+	const char *param = hex;
+	uint64_t version;
+	enum db_rc rc;
+	PGresult *r;
+
+	*p = PROBLEM_UNAUTHORIZED;
+	if (!auth_key(rq, key, why))
+		return false;
 	if (auth_remembered(key, sizeof key, who))
 		return true;
+	key[0] = 'M';
+	if (auth_missed(key, sizeof key)) {
+		*why = "the token is unknown or revoked";
+		return false;
+	}
 	version = cache_version();
-	sha256_hex(hash, hex + 2);
+	sha256_hex(key + 1, hex + 2);
 	rc = db_query(request_db(rq), &stmt_auth_token, 1, &param, &r);
 	if (rc != DB_OK) {
 		*p = PROBLEM_UNAVAILABLE;
@@ -100,9 +146,11 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
+		auth_remember_miss(version, key, sizeof key);
 		*why = "the token is unknown or revoked";
 		return false;
 	}
+	key[0] = 'T';
 	who->member_id = atoll(PQgetvalue(r, 0, 0));
 	who->role = role_parse(PQgetvalue(r, 0, 1));
 	snprintf(who->entity, sizeof who->entity, "%s", PQgetvalue(r, 0, 2));

@@ -5,6 +5,9 @@
 
 #include "http.h"
 
+/* Fills who when the Authorization header's token is known from memory
+ * (checked within the last minute); false otherwise, without a lookup. */
+bool auth_known(struct request *rq, struct caller *who);
 /* Fills who from the Authorization header. On failure returns false with
  * the problem to answer (401, or 503 when the database is down). */
 bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why);

@@ -20,12 +20,12 @@ static const char *const review_states[] = { "submitted", "approved", "returned"
 static const char *const decisions[] = { "approve", "return", NULL };
 
 DB_STMT(stmt_idem_get,
-	"SELECT body_hash = $3::bytea, status, location, response FROM idempotency_key"
+	"SELECT request_hash = $3::bytea, status, location, response FROM idempotency_key"
 	" WHERE member_id = $1::bigint AND key = $2 AND created_at > now() - interval '48 hours'");
 DB_STMT(stmt_idem_put,
-	"INSERT INTO idempotency_key (member_id, key, body_hash, status, location, response)"
+	"INSERT INTO idempotency_key (member_id, key, request_hash, status, location, response)"
 	" VALUES ($1::bigint, $2, $3::bytea, $4::int, $5, $6)"
-	" ON CONFLICT (member_id, key) DO UPDATE SET body_hash = EXCLUDED.body_hash,"
+	" ON CONFLICT (member_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
 	"   status = EXCLUDED.status, location = EXCLUDED.location, response = EXCLUDED.response,"
 	"   created_at = now()"
 	" WHERE idempotency_key.created_at <= now() - interval '48 hours'");
@@ -83,7 +83,7 @@ struct update_post {
 	json_t *evidence;
 	/* idempotency */
 	const char *key;
-	char body_hash[3 + 2 * SHA256_LEN];
+	char request_hash[3 + 2 * SHA256_LEN];
 	/* outcome */
 	enum problem problem;
 	const char *detail;
@@ -100,7 +100,8 @@ static enum db_rc update_abort(struct update_post *p, enum problem problem, cons
 	return DB_ABORT;
 }
 
-/* A stored answer to this key: the same body replays it; another is 409. */
+/* A stored answer to this key: the same request (method, path and body)
+ * replays it; any other is 409. */
 static enum db_rc update_replay(struct db *db, struct update_post *p, bool *found)
 {
 	char member[24];
@@ -109,7 +110,7 @@ static enum db_rc update_replay(struct db *db, struct update_post *p, bool *foun
 
 	*found = false;
 	snprintf(member, sizeof member, "%lld", p->rq->who.member_id);
-	rc = db_query(db, &stmt_idem_get, 3, (const char *const[]){ member, p->key, p->body_hash }, &r);
+	rc = db_query(db, &stmt_idem_get, 3, (const char *const[]){ member, p->key, p->request_hash }, &r);
 	if (rc != DB_OK || PQntuples(r) == 0) {
 		PQclear(r);
 		return rc;
@@ -198,7 +199,7 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 		PQclear(r);
 	}
 	rc = db_query(db, &stmt_idem_put, 6,
-		      (const char *const[]){ member, p->key, p->body_hash, "201", p->location,
+		      (const char *const[]){ member, p->key, p->request_hash, "201", p->location,
 					     p->response },
 		      &r);
 	if (rc != DB_OK)
@@ -256,10 +257,9 @@ int h_updates_post(struct request *rq)
 		js_error(p.errors, "Idempotency-Key", "must be 1 to 200 printable characters");
 	if (json_array_size(p.errors))
 		return reply_invalid(rq, p.errors);
-	/* the key's request is identified by the hash of its body */
-	sha256(rq->body.data, rq->body.len, hash);
-	memcpy(p.body_hash, "\\x", 2);
-	sha256_hex(hash, p.body_hash + 2);
+	request_hash(rq, hash);
+	memcpy(p.request_hash, "\\x", 2);
+	sha256_hex(hash, p.request_hash + 2);
 
 	rc = db_transaction(request_db(rq), update_post_txn, &p);
 	if (rc == DB_OK) {

@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -90,12 +91,22 @@ bool request_id(struct request *rq, int i, long long *out)
 	return true;
 }
 
+void request_hash(struct request *rq, unsigned char out[SHA256_LEN])
+{
+	struct sha256 h;
+
+	sha256_init(&h);
+	sha256_update(&h, rq->method, strlen(rq->method) + 1);
+	sha256_update(&h, rq->path, strlen(rq->path) + 1);
+	sha256_update(&h, rq->body.data, rq->body.len);
+	sha256_final(&h, out);
+}
+
 void request_actor(struct request *rq, char out[32])
 {
 	snprintf(out, 32, "member:%lld", rq->who.member_id);
 }
 
-/* Does an If-None-Match list name this entity tag (or "*")? */
 void etag_of(const char *body, size_t len, char out[ETAG_STRLEN])
 {
 	unsigned char d[SHA256_LEN];
@@ -106,16 +117,20 @@ void etag_of(const char *body, size_t len, char out[ETAG_STRLEN])
 	snprintf(out, ETAG_STRLEN, "\"%.20s\"", hex);
 }
 
-bool etag_matches(const char *header, const char *etag)
+bool etag_matches(const char *header, const char *etag, bool strong)
 {
 	size_t n = strlen(etag);
 
 	for (const char *p = header; p && *p;) {
+		bool weak;
+
 		while (*p == ' ' || *p == ',')
 			p++;
-		if (!strncmp(p, "W/", 2))
+		weak = !strncmp(p, "W/", 2);
+		if (weak)
 			p += 2;
-		if (*p == '*' || (!strncmp(p, etag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])))
+		if (!(weak && strong) &&
+		    (*p == '*' || (!strncmp(p, etag, n) && (p[n] == ',' || p[n] == ' ' || !p[n]))))
 			return true;
 		p = strchr(p, ',');
 	}
@@ -125,17 +140,36 @@ bool etag_matches(const char *header, const char *etag)
 bool version_matches(const char *if_match, const char *representation, const char *version)
 {
 	char etag[ETAG_STRLEN], quoted[32];
+	size_t n = strlen(version);
+	const char *p = if_match;
 
 	etag_of(representation, strlen(representation), etag);
 	snprintf(quoted, sizeof quoted, "\"%s\"", version);
-	return etag_matches(if_match, etag) || etag_matches(if_match, quoted);
+	if (etag_matches(if_match, etag, true) || etag_matches(if_match, quoted, true))
+		return true;
+	/* the bare version, as the README shows it */
+	while (*p == ' ')
+		p++;
+	return !strncmp(p, version, n) && !p[n + strspn(p + n, " ")];
 }
 
-/* The headers every answer carries. */
-static void common_headers(struct MHD_Response *resp)
+/* The headers every answer carries: what a member reads is theirs alone,
+ * and every answer is revalidated before it is reused. */
+static void common_headers(struct request *rq, struct MHD_Response *resp)
 {
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "Cache-Control",
+				rq->who.member_id ? "private, no-cache" : "no-cache");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+/* Documents a browser could run (SVG, HTML): nothing but their own
+ * inline styles and data: images, no script, in no frame. */
+#define DOCUMENT_CSP \
+	"default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'"
+
+static bool is_document_type(const char *ct)
+{
+	return !strncasecmp(ct, "image/svg+xml", 13) || !strncasecmp(ct, "text/html", 9);
 }
 
 static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
@@ -156,7 +190,7 @@ static int reply_not_modified(struct request *rq, const char *etag)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
-	common_headers(resp);
+	common_headers(rq, resp);
 	MHD_add_response_header(resp, "ETag", etag);
 	return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
 }
@@ -183,24 +217,29 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 	struct MHD_Response *resp;
 	char etag[ETAG_STRLEN] = "";
 	const char *tag = NULL;
+	bool csp = false;
 	struct cached *c;
 	enum MHD_Result ret;
 
 	/* every GET answer has a strong ETag: the caller's, or the body's hash */
-	for (const char *const *h = headers; h && h[0]; h += 2)
+	for (const char *const *h = headers; h && h[0]; h += 2) {
 		if (!strcasecmp(h[0], "ETag"))
 			tag = h[1];
+		csp |= !strcasecmp(h[0], "Content-Security-Policy");
+	}
 	if (status == 200 && (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))) {
 		if (!tag) {
 			etag_of(body, len, etag);
 			tag = etag;
 		}
-		if (inm && etag_matches(inm, tag) && !rq->cache_key.len)
+		if (inm && etag_matches(inm, tag, false) && !rq->cache_key.len)
 			return reply_not_modified(rq, tag);
 	}
 	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	common_headers(resp);
+	common_headers(rq, resp);
 	MHD_add_response_header(resp, "Content-Type", content_type);
+	if (!csp && is_document_type(content_type))
+		MHD_add_response_header(resp, "Content-Security-Policy", DOCUMENT_CSP);
 	if (*etag)
 		MHD_add_response_header(resp, "ETag", etag);
 	for (; headers && headers[0]; headers += 2)
@@ -209,7 +248,7 @@ int reply_full(struct request *rq, unsigned status, const char *content_type,
 		return queue(rq, status, resp);
 	/* a cacheable read: answer it, then keep the response (queued first,
 	 * so an invalidation right after the store cannot free it under us) */
-	if (inm && etag_matches(inm, tag))
+	if (inm && etag_matches(inm, tag, false))
 		ret = reply_not_modified(rq, tag);
 	else {
 		ret = MHD_queue_response(rq->conn, status, resp);
@@ -237,7 +276,7 @@ static void hit_use(void *value, void *ctx)
 	struct cached *c = value;
 	struct hit *h = ctx;
 
-	if (h->inm && etag_matches(h->inm, c->etag)) {
+	if (h->inm && etag_matches(h->inm, c->etag, false)) {
 		memcpy(h->etag, c->etag, sizeof h->etag);
 		return;
 	}
@@ -400,22 +439,64 @@ static bool is_loopback(struct MHD_Connection *conn)
 	return false;
 }
 
-/* The rate limit, per bearer token (as sent), or per client address. */
+/* The client's address as 16 bytes; false when it has none we know. */
+static bool client_addr(struct request *rq, unsigned char out[16])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return limit_addr(ci ? ci->client_addr : NULL, out);
+}
+
+/* The rate limit, per member, or per client address without a token. */
 static bool rate_allows(struct request *rq, int *retry_after)
 {
-	const char *auth = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	unsigned char who[17] = "m";
 
-	if (auth)
-		return limit_take(auth, strlen(auth), retry_after);
-	ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	sa = ci ? ci->client_addr : NULL;
-	if (sa && sa->sa_family == AF_INET)
-		return limit_take(&((const struct sockaddr_in *)sa)->sin_addr, 4, retry_after);
-	if (sa && sa->sa_family == AF_INET6)
-		return limit_take(&((const struct sockaddr_in6 *)sa)->sin6_addr, 16, retry_after);
+	if (rq->who.member_id) {
+		memcpy(who + 1, &rq->who.member_id, sizeof rq->who.member_id);
+		return limit_take(LIMIT_REQUESTS, who, 1 + sizeof rq->who.member_id, retry_after);
+	}
+	if (client_addr(rq, who))
+		return limit_take(LIMIT_REQUESTS, who, 16, retry_after);
 	return true;
+}
+
+static int reply_rate_limited(struct request *rq, const char *detail, int retry_after)
+{
+	char s[16];
+
+	snprintf(s, sizeof s, "%d", retry_after);
+	return reply_problem_with(rq, PROBLEM_RATE_LIMITED, detail, NULL,
+				  (const char *const[]){ "Retry-After", s, NULL });
+}
+
+/* Authenticates the caller of a member route. Failed attempts are counted
+ * per client address, and an address past its budget is refused before
+ * its token is looked up. Returns -1 when the caller is known. */
+static int admit_caller(struct request *rq)
+{
+	unsigned char addr[16];
+	bool has_addr = client_addr(rq, addr);
+	int retry_after;
+	enum problem p;
+	const char *why;
+
+	if (auth_known(rq, &rq->who))
+		return -1;
+	if (has_addr && !limit_allows(LIMIT_AUTH_FAILURES, addr, 16, &retry_after)) {
+		metrics_auth_failure(true);
+		return reply_rate_limited(rq, "too many failed sign-ins from this address; wait",
+					  retry_after);
+	}
+	if (auth_caller(rq, &rq->who, &p, &why))
+		return -1;
+	if (p == PROBLEM_UNAUTHORIZED && request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION)) {
+		metrics_auth_failure(false);
+		if (has_addr)
+			limit_take(LIMIT_AUTH_FAILURES, addr, 16, &retry_after);
+	}
+	return reply_problem(rq, p, why, NULL);
 }
 
 /* "application/json" with optional parameters such as charset=utf-8. */
@@ -462,24 +543,17 @@ static int http_admit(struct request *rq)
 	if ((route->flags & ROUTE_LOOPBACK) && !is_loopback(rq->conn))
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "only served on the loopback interface",
 				     NULL);
-	if (!rate_allows(rq, &retry_after)) {
-		char s[16];
-
-		snprintf(s, sizeof s, "%d", retry_after);
-		return reply_problem_with(rq, PROBLEM_RATE_LIMITED,
-					     "too many requests from this caller; slow down", NULL,
-					     (const char *const[]){ "Retry-After", s, NULL });
-	}
 	if (!(route->flags & ROUTE_PUBLIC)) {
-		enum problem p;
-		const char *why;
+		int ret = admit_caller(rq);
 
-		if (!auth_caller(rq, &rq->who, &p, &why))
-			return reply_problem(rq, p, why, NULL);
-		if (rq->who.role < route->min_role)
-			return reply_problem(rq, PROBLEM_FORBIDDEN,
-					     "your role does not allow this", NULL);
+		if (ret >= 0)
+			return ret;
 	}
+	if (!rate_allows(rq, &retry_after))
+		return reply_rate_limited(rq, "too many requests from this caller; slow down",
+					  retry_after);
+	if (rq->who.role < route->min_role)
+		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (has_body(rq)) {
 		if (!(route->flags & ROUTE_BODY))
@@ -526,6 +600,119 @@ static int http_dispatch(struct request *rq)
 	return route->handler(rq);
 }
 
+/* What the request line may hold: an encoded NUL would cut the path or a
+ * value short, an encoded '/' would act as a separator between segments. */
+#define TARGET_MAX 8192
+#define ARGS_MAX 100
+#define HEAD_MAX (16 * 1024)
+
+static void refuse(struct request *rq, enum problem p, const char *why)
+{
+	if (!rq->refused) {
+		rq->refused = why;
+		rq->refused_as = p;
+	}
+}
+
+void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *rq = xcalloc(1, sizeof *rq);
+	const char *query = strchr(uri, '?');
+	int args = 0;
+
+	(void)cls;
+	rq->conn = conn;
+	rq->route_index = -1;
+	rq->start_us = now_us();
+	buf_init(&rq->body, BODY_MAX);
+	atomic_fetch_add(&in_flight, 1);
+	/* the target ends where libmicrohttpd put a NUL for the space before
+	 * the version (or for the line's end): an earlier NUL was in the line */
+	if (uri[strlen(uri) + 1] != '\0' && strncmp(uri + strlen(uri) + 1, "HTTP/", 5))
+		refuse(rq, PROBLEM_BAD_REQUEST, "the request target holds a NUL byte");
+	if (strlen(uri) > TARGET_MAX)
+		refuse(rq, PROBLEM_URI_TOO_LONG, "the request target is longer than 8 KiB");
+	for (const char *p = uri; *p; p++) {
+		if (*p == '%' && p[1] == '0' && p[2] == '0')
+			refuse(rq, PROBLEM_BAD_REQUEST, "the request target holds a NUL byte (%00)");
+		if (*p == '%' && p[1] == '2' && (p[2] == 'f' || p[2] == 'F') && (!query || p < query))
+			refuse(rq, PROBLEM_BAD_REQUEST, "a path segment holds an encoded '/' (%2F)");
+		if (query && p >= query && (*p == '&' || *p == '?'))
+			args++;
+	}
+	if (args > ARGS_MAX)
+		refuse(rq, PROBLEM_URI_TOO_LONG, "the query has more than 100 parameters");
+	return rq;
+}
+
+/* The header fields, counted: the ones whose meaning a repeat would make
+ * ambiguous, and whether any holds a NUL byte (libmicrohttpd keeps values
+ * as C strings, so "token\0junk" would read as "token"). */
+struct head {
+	size_t bytes;
+	bool nul;
+	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type;
+};
+
+static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
+				  size_t key_size, const char *value, size_t value_size)
+{
+	struct head *h = cls;
+	static const struct {
+		const char *name;
+		size_t offset;
+	} counted[] = {
+		{ MHD_HTTP_HEADER_CONTENT_LENGTH, offsetof(struct head, content_length) },
+		{ MHD_HTTP_HEADER_TRANSFER_ENCODING, offsetof(struct head, transfer_encoding) },
+		{ MHD_HTTP_HEADER_HOST, offsetof(struct head, host) },
+		{ MHD_HTTP_HEADER_AUTHORIZATION, offsetof(struct head, authorization) },
+		{ "Idempotency-Key", offsetof(struct head, idempotency_key) },
+		{ MHD_HTTP_HEADER_CONTENT_TYPE, offsetof(struct head, content_type) },
+	};
+
+	(void)kind;
+	h->bytes += key_size + value_size + 4;
+	/* libmicrohttpd 0.9.75 ends the value at a NUL byte and keeps it in
+	 * its read buffer, where it replaced the line's CR LF by two NULs:
+	 * anything else after the value's end is a NUL inside the line (or a
+	 * bare LF line end, which we do not take either) */
+	if (value && value[value_size + 1] != '\0')
+		h->nul = true;
+	for (size_t i = 0; i < ARRAY_LEN(counted); i++)
+		if (!strcasecmp(key, counted[i].name))
+			(*(int *)((char *)h + counted[i].offset))++;
+	return MHD_YES;
+}
+
+/* Refuses what a proxy in front could read differently from us (request
+ * smuggling: RFC 9112 6.3), and headers that must not be repeated. */
+static void head_check(struct request *rq, const char *version)
+{
+	struct head h = { 0 };
+	const char *te;
+
+	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, head_count, &h);
+	te = request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (h.nul)
+		refuse(rq, PROBLEM_BAD_REQUEST, "a header field holds a NUL byte");
+	if (h.bytes > HEAD_MAX)
+		refuse(rq, PROBLEM_HEADERS_TOO_LARGE, "the header fields are larger than 16 KiB");
+	if (h.content_length > 1)
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Content-Length header");
+	if (h.transfer_encoding > 1 || (te && strcasecmp(te, "chunked")))
+		refuse(rq, PROBLEM_BAD_REQUEST, "the only Transfer-Encoding taken is one 'chunked'");
+	if (h.content_length && h.transfer_encoding)
+		refuse(rq, PROBLEM_BAD_REQUEST, "both Content-Length and Transfer-Encoding");
+	if (h.host > 1 || (!h.host && !strcmp(version, MHD_HTTP_VERSION_1_1)))
+		refuse(rq, PROBLEM_BAD_REQUEST, "an HTTP/1.1 request needs exactly one Host header");
+	if (h.authorization > 1)
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Authorization header");
+	if (h.idempotency_key > 1)
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Idempotency-Key header");
+	if (h.content_type > 1)
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Content-Type header");
+}
+
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			    const char *method, const char *version, const char *upload_data,
 			    size_t *upload_data_size, void **req_cls)
@@ -534,17 +721,17 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 	int ret;
 
 	(void)cls;
-	(void)version;
-	if (!rq) {
-		rq = xcalloc(1, sizeof *rq);
-		rq->conn = conn;
+	if (!rq) /* no target was logged: cannot happen with the URI log callback */
+		*req_cls = rq = http_uri_log(NULL, url, conn);
+	if (!rq->method) {
 		rq->method = method;
 		rq->path = url;
-		rq->route_index = -1;
-		rq->start_us = now_us();
-		buf_init(&rq->body, BODY_MAX);
-		*req_cls = rq;
-		atomic_fetch_add(&in_flight, 1);
+		head_check(rq, version);
+		/* a request we cannot read safely ends its connection */
+		if (rq->refused)
+			return (enum MHD_Result)reply_problem_with(
+				rq, rq->refused_as, rq->refused, NULL,
+				(const char *const[]){ "Connection", "close", NULL });
 		/* With a body, refuse it (401, 413, 415...) before reading it.
 		 * Without one, wait for the next call: replying during the first
 		 * call would cost the client its keep-alive connection. */
@@ -587,11 +774,11 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	us = now_us() - rq->start_us;
 	metrics_request(rq->route_index, rq->status, us);
 	/* the path is the caller's text: keep control characters out of the log */
-	snprintf(path, sizeof path, "%s", rq->path);
+	snprintf(path, sizeof path, "%s", rq->path ? rq->path : "-");
 	for (char *p = path; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7F)
 			*p = '?';
-	log_info("%s %s [%s] %d %lldus%s", rq->method, path,
+	log_info("%s %s [%s] %d %lldus%s", rq->method ? rq->method : "-", path,
 		 rq->match.route ? rq->match.route->pattern : "-", rq->status, us,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 	if (rq->db_busy)

@@ -33,6 +33,8 @@ struct request {
 	struct buf body;
 	bool body_too_large;
 	bool admitted;           /* routed, authenticated, headers checked */
+	const char *refused;     /* why the request line or headers are refused */
+	enum problem refused_as;
 	json_t *json;            /* the parsed body, for ROUTE_BODY routes */
 	int status;              /* of the queued response */
 	long long start_us;
@@ -48,6 +50,8 @@ const char *request_arg(struct request *rq, const char *name);
 const char *request_header(struct request *rq, const char *name);
 /* Path parameter i as a positive id; false when it is not one. */
 bool request_id(struct request *rq, int i, long long *out);
+/* What an Idempotency-Key is bound to: SHA-256 of method, path and body. */
+void request_hash(struct request *rq, unsigned char out[32]);
 /* "member:<id>", for the audit trail. */
 void request_actor(struct request *rq, char out[32]);
 
@@ -84,13 +88,17 @@ int reply_db_failure(struct request *rq, enum db_rc rc);
 /* Strong entity tags: a hash of the representation. */
 #define ETAG_STRLEN 24
 void etag_of(const char *body, size_t len, char out[ETAG_STRLEN]);
-/* Does an If-None-Match or If-Match list name etag (or "*")? */
-bool etag_matches(const char *header, const char *etag);
+/* Does an If-None-Match or If-Match list name etag (or "*")? strong (for
+ * If-Match, RFC 9110 13.1.1) never matches a weak W/"..." tag. */
+bool etag_matches(const char *header, const char *etag, bool strong);
 
-/* If-Match of a versioned resource: its current ETag or its "version". */
+/* If-Match of a versioned resource: its current ETag, or its version
+ * quoted or bare; strong comparison. */
 bool version_matches(const char *if_match, const char *representation, const char *version);
 
-/* The libmicrohttpd callbacks. */
+/* The libmicrohttpd callbacks. http_uri_log (MHD_OPTION_URI_LOG_CALLBACK)
+ * sees the request target as sent and starts the request's state. */
+void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn);
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			    const char *method, const char *version, const char *upload_data,
 			    size_t *upload_data_size, void **req_cls);

@@ -24,53 +24,71 @@ struct peer {
 	int open;
 };
 
-static struct bucket buckets[SLOTS];
+struct limit {
+	double rate, burst; /* per second; rate 0: no limit */
+	struct bucket buckets[SLOTS];
+};
+
+static struct limit limits[LIMIT_KINDS];
 static pthread_mutex_t locks[LOCKS];
-static double rate, burst;
 static struct peer *peers[SLOTS];
 static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int max_open;
 
-void limit_init(int per_second, int per_address)
+void limit_init(int per_second, int auth_failures_per_min, int per_address)
 {
-	rate = per_second;
-	burst = 2.0 * per_second;
+	limits[LIMIT_REQUESTS].rate = per_second;
+	limits[LIMIT_REQUESTS].burst = 2.0 * per_second;
+	limits[LIMIT_AUTH_FAILURES].rate = auth_failures_per_min / 60.0;
+	limits[LIMIT_AUTH_FAILURES].burst = auth_failures_per_min;
 	max_open = per_address;
 	for (int i = 0; i < LOCKS; i++)
 		pthread_mutex_init(&locks[i], NULL);
 }
 
-bool limit_take(const void *who, size_t n, int *retry_after_s)
+/* Brings who's bucket up to date and takes n (0 or 1) from it. */
+static bool bucket_take(enum limit_kind kind, const void *who, size_t len, int n,
+			int *retry_after_s)
 {
-	uint64_t h = hash64(who, n), tag = h | 1; /* never 0, the free mark */
-	struct bucket *b = &buckets[h % SLOTS];
+	struct limit *l = &limits[kind];
+	uint64_t h = hash64(who, len), tag = h | 1; /* never 0, the free mark */
+	struct bucket *b = &l->buckets[h % SLOTS];
 	pthread_mutex_t *m = &locks[h % LOCKS];
 	long long now = now_us();
 	bool ok;
 
-	if (rate <= 0)
+	if (l->rate <= 0)
 		return true;
 	pthread_mutex_lock(m);
 	if (b->who != tag) {
 		b->who = tag;
-		b->tokens = burst;
+		b->tokens = l->burst;
 	} else {
-		b->tokens += (now - b->at_us) / 1e6 * rate;
-		if (b->tokens > burst)
-			b->tokens = burst;
+		b->tokens += (now - b->at_us) / 1e6 * l->rate;
+		if (b->tokens > l->burst)
+			b->tokens = l->burst;
 	}
 	b->at_us = now;
 	ok = b->tokens >= 1;
 	if (ok)
-		b->tokens -= 1;
+		b->tokens -= n;
 	else
-		*retry_after_s = (int)((1 - b->tokens) / rate) + 1;
+		*retry_after_s = (int)((1 - b->tokens) / l->rate) + 1;
 	pthread_mutex_unlock(m);
 	return ok;
 }
 
-/* The address as 16 bytes (IPv4 mapped into IPv6); false if neither. */
-static bool addr_of(const struct sockaddr *sa, unsigned char out[16])
+bool limit_take(enum limit_kind kind, const void *who, size_t n, int *retry_after_s)
+{
+	return bucket_take(kind, who, n, 1, retry_after_s);
+}
+
+bool limit_allows(enum limit_kind kind, const void *who, size_t n, int *retry_after_s)
+{
+	return bucket_take(kind, who, n, 0, retry_after_s);
+}
+
+bool limit_addr(const struct sockaddr *sa, unsigned char out[16])
 {
 	memset(out, 0, 16);
 	if (sa && sa->sa_family == AF_INET) {
@@ -100,7 +118,7 @@ bool limit_conn_allowed(const struct sockaddr *sa)
 	struct peer *p;
 	bool ok;
 
-	if (!addr_of(sa, addr))
+	if (!limit_addr(sa, addr))
 		return true;
 	pthread_mutex_lock(&peers_lock);
 	p = *peer_at(addr);
@@ -114,7 +132,7 @@ void limit_conn_count(const struct sockaddr *sa, int delta)
 	unsigned char addr[16];
 	struct peer **at, *p;
 
-	if (!addr_of(sa, addr))
+	if (!limit_addr(sa, addr))
 		return;
 	pthread_mutex_lock(&peers_lock);
 	at = peer_at(addr);

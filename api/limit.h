@@ -1,6 +1,8 @@
-/* Request rate per caller: a token bucket for each bearer token (each
- * client address when there is none), refilled at WORKPLAN_RATE_LIMIT
- * requests a second up to twice that. Buckets live in a fixed table, so
+/* Request rate per caller: a token bucket for each member (each client
+ * address when there is no token), refilled at WORKPLAN_RATE_LIMIT
+ * requests a second up to twice that; and a bucket of failed
+ * authentications for each client address, checked before any token is
+ * looked up, so that a flood of invented tokens costs no database work. Buckets live in a fixed table, so
  * memory is bounded whatever callers do; two callers that land in one
  * slot restart each other's bucket full, so a collision never refuses
  * anyone. Also the count of connections open from each client address. */
@@ -11,12 +13,22 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* per_second 0 turns the rate limit off; per_address bounds the
- * connections open at once from one client address. */
-void limit_init(int per_second, int per_address);
-/* Takes one request from who's bucket: true if allowed; otherwise false
- * with the seconds until the next is. */
-bool limit_take(const void *who, size_t n, int *retry_after_s);
+/* What a bucket counts: requests of a member (or of an address without a
+ * token), and failed authentications of a client address. */
+enum limit_kind { LIMIT_REQUESTS, LIMIT_AUTH_FAILURES, LIMIT_KINDS };
+
+/* per_second requests (0 turns the rate limit off); auth_failures_per_min
+ * failed authentications from one address (0: off), in bursts of as many;
+ * per_address bounds the connections open at once from one address. */
+void limit_init(int per_second, int auth_failures_per_min, int per_address);
+/* Takes one from who's bucket of that kind: true if allowed; otherwise
+ * false with the seconds until the next is. */
+bool limit_take(enum limit_kind kind, const void *who, size_t n, int *retry_after_s);
+/* Would limit_take allow one now? Takes nothing. */
+bool limit_allows(enum limit_kind kind, const void *who, size_t n, int *retry_after_s);
+
+/* The address as 16 bytes (IPv4 mapped into IPv6); false if neither. */
+bool limit_addr(const struct sockaddr *sa, unsigned char out[16]);
 
 /* Connections per client address (libmicrohttpd's own per-address limit
  * counts each pool thread apart). May one more connection open from sa? */

@@ -96,7 +96,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
 	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
-	limit_init(cfg.rate_limit, cfg.max_per_ip);
+	limit_init(cfg.rate_limit, cfg.auth_failures, cfg.max_per_ip);
 
 	d = MHD_start_daemon(
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
@@ -109,8 +109,11 @@ int main(void)
 		MHD_OPTION_NOTIFY_CONNECTION, count_connection, NULL,
 		/* idle (or too slow) connections are closed after 15 s */
 		MHD_OPTION_CONNECTION_TIMEOUT, 15u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		/* room for an 8 KiB target with 100 parameters and 16 KiB of
+		 * headers, so that our own limits answer first, with problems */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		log_error("cannot listen on %s:%u (in use? set WORKPLAN_LISTEN)", cfg.listen_host,

@@ -28,6 +28,7 @@ struct route_stats {
 /* slot MAX_ROUTES holds requests that matched no route */
 static struct route_stats stats[MAX_ROUTES + 1];
 static atomic_int db_busy;
+static atomic_ulong auth_failed, auth_limited;
 
 void metrics_request(int route, int status, long long us)
 {
@@ -41,6 +42,11 @@ void metrics_request(int route, int status, long long us)
 	atomic_fetch_add(&s->buckets[b], 1);
 	atomic_fetch_add(&s->sum_us, (unsigned long long)us);
 	atomic_fetch_add(&s->count, 1);
+}
+
+void metrics_auth_failure(bool limited)
+{
+	atomic_fetch_add(limited ? &auth_limited : &auth_failed, 1);
 }
 
 void metrics_db_busy(int delta)
@@ -113,6 +119,13 @@ int h_metrics(struct request *rq)
 		       "# TYPE workplan_http_requests_in_flight gauge\n"
 		       "workplan_http_requests_in_flight %d\n",
 		   db_open_connections(), atomic_load(&db_busy), http_in_flight());
+	buf_printf(&b, "# HELP workplan_auth_failures_total Requests whose token authenticates nobody.\n"
+		       "# TYPE workplan_auth_failures_total counter\n"
+		       "workplan_auth_failures_total %lu\n"
+		       "# HELP workplan_auth_limited_total Requests refused before any token lookup: their address failed too often.\n"
+		       "# TYPE workplan_auth_limited_total counter\n"
+		       "workplan_auth_limited_total %lu\n",
+		   atomic_load(&auth_failed), atomic_load(&auth_limited));
 	cache_stats(&cs);
 	buf_printf(&b, "# HELP workplan_cache_hits_total Reads answered from memory (and token checks).\n"
 		       "# TYPE workplan_cache_hits_total counter\n"

@@ -15,6 +15,7 @@ struct config {
 	int cache_mb;                /* WORKPLAN_CACHE_MB, default 16; 0: no cache */
 	int max_per_ip;              /* WORKPLAN_MAX_PER_IP, default 128 connections */
 	int rate_limit;              /* WORKPLAN_RATE_LIMIT, default 100 requests/s; 0: off */
+	int auth_failures;           /* WORKPLAN_AUTH_FAILURES, default 20 a minute per address; 0: off */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

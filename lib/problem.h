@@ -17,10 +17,12 @@
 	X(PROBLEM_CONFLICT, "conflict", 409, "Conflict")                         \
 	X(PROBLEM_PRECONDITION_FAILED, "precondition-failed", 412, "Precondition failed") \
 	X(PROBLEM_PAYLOAD_TOO_LARGE, "payload-too-large", 413, "Payload too large") \
+	X(PROBLEM_URI_TOO_LONG, "uri-too-long", 414, "URI too long")             \
 	X(PROBLEM_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", 415, "Unsupported media type") \
 	X(PROBLEM_VALIDATION, "validation", 422, "Validation failed")            \
 	X(PROBLEM_PRECONDITION_REQUIRED, "precondition-required", 428, "Precondition required") \
 	X(PROBLEM_RATE_LIMITED, "rate-limited", 429, "Too many requests")        \
+	X(PROBLEM_HEADERS_TOO_LARGE, "header-fields-too-large", 431, "Request header fields too large") \
 	X(PROBLEM_INTERNAL, "internal", 500, "Internal error")                   \
 	X(PROBLEM_UNAVAILABLE, "unavailable", 503, "Service unavailable")
 

@@ -257,7 +257,6 @@ START_TEST(query_strings_of_any_bytes_get_422_naming_the_parameter)
 		{ "/v1/actions?q=%F0", "q" },                   /* cut short */
 		{ "/v1/actions?q=caf%C3%A9%ED%A0%80", "q" },    /* a surrogate */
 		{ "/v1/actions?%AFx=1", "(unprintable)" },      /* found by fuzzing */
-		{ "/v1/actions?q=%00", "q" },
 		{ "/v1/updates?since=2024-01-01T00:00:00Z'%3B--", "since" },
 		{ "/v1/actions?limit=501", "limit" },
 	};

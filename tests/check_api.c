@@ -222,6 +222,32 @@ START_TEST(cochair_edits_a_pillar_with_if_match)
 }
 END_TEST
 
+/* If-Match compares strongly (RFC 9110 13.1.1): a weak tag is never a
+ * match, even of the current version; the bare version works as the
+ * README shows it. */
+START_TEST(if_match_is_strong_and_takes_the_bare_version)
+{
+	struct resp *r = t_get(&srv, "/v1/pillars/6", viewer), *p;
+	char *etag = t_header(r, "ETag"), weak[64];
+	const char *version = json_string_value(json_object_get(r->json, "version"));
+	char bare[32];
+
+	snprintf(weak, sizeof weak, "W/%s", etag);
+	snprintf(bare, sizeof bare, "%s", version);
+	t_resp_free(r);
+	p = patch("/v1/pillars/6", cochair, weak, "{\"name\":\"Knowledge Hub\"}");
+	t_assert_problem(p, 412, "precondition-failed");
+	t_resp_free(p);
+	p = patch("/v1/pillars/6", cochair, "W/\"1\"", "{\"name\":\"Knowledge Hub\"}");
+	t_assert_problem(p, 412, "precondition-failed");
+	t_resp_free(p);
+	p = patch("/v1/pillars/6", cochair, bare, "{\"name\":\"Knowledge Hub (shared)\"}");
+	ck_assert_int_eq(p->status, 200);
+	t_resp_free(p);
+	free(etag);
+}
+END_TEST
+
 /* The pillar and its leads, to prove a rejection changed nothing. */
 static char *pillar_state(int n)
 {
@@ -462,6 +488,7 @@ int main(void)
 	tcase_add_test(tc, wrong_method_is_405_with_allow);
 	tcase_add_test(tc, get_has_a_strong_etag_and_honours_if_none_match);
 	tcase_add_test(tc, cochair_edits_a_pillar_with_if_match);
+	tcase_add_test(tc, if_match_is_strong_and_takes_the_bare_version);
 	tcase_add_test(tc, rejected_pillar_edits_change_nothing);
 	tcase_add_test(tc, validation_errors_name_every_field);
 	tcase_add_test(tc, metrics_count_requests_on_loopback);

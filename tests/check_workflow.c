@@ -579,6 +579,42 @@ START_TEST(idempotency_key_replays_the_same_answer_once)
 }
 END_TEST
 
+/* A key answers only the request it first answered: the same key and body
+ * on another action (or one the caller may not write, or none) is 409,
+ * never the first action's update, and stores nothing. */
+START_TEST(idempotency_key_is_bound_to_its_path)
+{
+	const char *body = "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"Outline shared.\"}";
+	long first = action_of_pillar(1), before = rows("SELECT count(*) FROM status_update");
+	long second;
+	char sql[160];
+	struct resp *a = post_update(who_lead, first, body, "bound-1"), *b;
+
+	snprintf(sql, sizeof sql, "SELECT min(id) FROM action WHERE pillar = 1 AND id <> %ld", first);
+	second = rows(sql);
+	ck_assert_int_eq(a->status, 201);
+	b = post_update(who_lead, second, body, "bound-1");
+	t_assert_problem(b, 409, "conflict");
+	t_resp_free(b);
+	/* an action of another pillar, and one that does not exist */
+	b = post_update(who_lead, action_of_pillar(2), body, "bound-1");
+	t_assert_problem(b, 409, "conflict");
+	t_resp_free(b);
+	b = post_update(who_lead, 999999, body, "bound-1");
+	t_assert_problem(b, 409, "conflict");
+	t_resp_free(b);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM status_update WHERE action_id = %ld", second);
+	ck_assert_int_eq(rows(sql), 0);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 1);
+	/* the identical request is still answered by replay */
+	b = post_update(who_lead, first, body, "bound-1");
+	ck_assert_int_eq(b->status, 201);
+	ck_assert_str_eq(a->body, b->body);
+	t_resp_free(a);
+	t_resp_free(b);
+}
+END_TEST
+
 START_TEST(concurrent_retries_with_one_key_store_one_update)
 {
 	const char *body = "{\"period\":\"2021-Q1\",\"status\":\"delayed\",\"percent_complete\":15,\"narrative\":\"Waiting for translation.\"}";
@@ -758,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, leads_never_write_to_other_pillars);
 	tcase_add_test(tc, every_invalid_update_is_refused_and_writes_nothing);
 	tcase_add_test(tc, idempotency_key_replays_the_same_answer_once);
+	tcase_add_test(tc, idempotency_key_is_bound_to_its_path);
 	tcase_add_test(tc, concurrent_retries_with_one_key_store_one_update);
 	tcase_add_test(tc, cochairs_review_once_and_returned_updates_stop_counting);
 	tcase_add_test(tc, history_is_newest_first_and_the_feed_filters);
