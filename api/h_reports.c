@@ -1,8 +1,10 @@
 /* /v1/reports: co-chairs ask for a quarterly report or a side-event pack;
  * a worker builds it as a frozen snapshot in the formats asked for;
  * members download the files; once published, anyone can, under
- * /v1/public/reports. A second request for the same kind, quarter, event,
- * formats and data reuses the report already built. */
+ * /v1/public/reports. Only a public-audience report (public updates and
+ * their public summaries only) can be published. A second request for the
+ * same kind, audience, quarter, event, formats and data reuses the report
+ * already built. */
 #include "handlers.h"
 #include "jspec.h"
 #include "period.h"
@@ -15,16 +17,17 @@
 #include <string.h>
 
 static const char *const kinds[] = { "quarterly", "side-event", NULL };
+static const char *const audiences[] = { "internal", "public", NULL };
 static const char *const formats[] = { "html", "md", "csv", "json", "docx", NULL };
 
 DB_STMT(stmt_report_reuse,
 	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
 	" AND coalesce(r.event_id, 0) = coalesce($3::bigint, 0) AND r.formats = $4::text[]"
-	" AND r.data_version = current_data_version() AND r.state <> 'failed'");
+	" AND r.audience = $5 AND r.data_version = current_data_version() AND r.state <> 'failed'");
 DB_STMT(stmt_reports_building, "SELECT count(*) FROM report WHERE state IN ('queued', 'running')");
 DB_STMT(stmt_report_insert,
-	"INSERT INTO report (kind, period, event_id, formats, data_version, created_by)"
-	" VALUES ($1, $2, $3::bigint, $4::text[], current_data_version(), $5::bigint) RETURNING id");
+	"INSERT INTO report (kind, period, event_id, formats, audience, data_version, created_by)"
+	" VALUES ($1, $2, $3::bigint, $4::text[], $5, current_data_version(), $6::bigint) RETURNING id");
 DB_STMT(stmt_report_job, "UPDATE report SET job_id = $2::bigint WHERE id = $1::bigint");
 DB_STMT(stmt_report_get,
 	"SELECT report_json(r, $2::bool)::text FROM report r WHERE r.id = $1::bigint"
@@ -39,8 +42,9 @@ DB_STMT(stmt_report_file,
 	" WHERE r.id = $1::bigint AND ra.name = $2 AND (NOT $3::bool OR r.published)");
 DB_STMT(stmt_report_publish,
 	"UPDATE report SET published = true, published_at = coalesce(published_at, now())"
-	" WHERE id = $1::bigint AND state = 'done' RETURNING report_json(report, false)::text");
-DB_STMT(stmt_report_state, "SELECT state FROM report WHERE id = $1::bigint");
+	" WHERE id = $1::bigint AND state = 'done' AND audience = 'public'"
+	" RETURNING report_json(report, false)::text");
+DB_STMT(stmt_report_state, "SELECT state, audience FROM report WHERE id = $1::bigint");
 
 static const struct constraint_field report_constraints[] = {
 	{ "report_event_id_fkey", "event", "is not an event (see /v1/events)" },
@@ -53,7 +57,7 @@ static const struct constraint_field report_constraints[] = {
 
 struct report_new {
 	struct request *rq;
-	const char *kind, *period, *formats, *event;
+	const char *kind, *period, *formats, *event, *audience;
 	char id[24];
 	char *result;
 	bool busy; /* too many reports being built */
@@ -63,7 +67,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 {
 	struct report_new *n = cls;
 	char actor[32], member[24], key[48], payload[64], job_s[24];
-	const char *p[4] = { n->kind, n->period, n->event, n->formats };
+	const char *p[5] = { n->kind, n->period, n->event, n->formats, n->audience };
 	long long job;
 	enum db_rc rc;
 	PGresult *r;
@@ -72,7 +76,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	snprintf(member, sizeof member, "%lld", n->rq->who.member_id);
 	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
-		rc = db_query(db, &stmt_report_reuse, 4, p, &r);
+		rc = db_query(db, &stmt_report_reuse, 5, p, &r);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(r)) {
@@ -87,8 +91,10 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		PQclear(r);
 		if (n->busy)
 			return DB_ABORT;
-		rc = db_query(db, &stmt_report_insert, 5,
-			      (const char *const[]){ n->kind, n->period, n->event, n->formats, member }, &r);
+		rc = db_query(db, &stmt_report_insert, 6,
+			      (const char *const[]){ n->kind, n->period, n->event, n->formats, n->audience,
+						     member },
+			      &r);
 		/* the same report asked for at the same moment: run again, reuse it */
 		if (rc == DB_CONSTRAINT && !strcmp(db_error_constraint(db), "report_once"))
 			return DB_RETRY;
@@ -118,7 +124,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 int h_report_create(struct request *rq)
 {
 	struct report_new n = { .rq = rq };
-	int kind = 0, period = -1;
+	int kind = 0, period = -1, audience = -1;
 	long long event = 0;
 	bool has_event = false;
 	json_t *fmts = NULL, *v;
@@ -128,6 +134,7 @@ int h_report_create(struct request *rq)
 		{ .name = "formats", .type = JS_STRINGS, .min = 1, .max = 5, .out = &fmts },
 		{ .name = "event", .type = JS_INT, .flags = JS_NULLABLE, .min = 1, .max = 1LL << 62,
 		  .out = &event, .present = &has_event },
+		{ .name = "audience", .type = JS_ENUM, .choices = audiences, .out = &audience },
 		{ 0 },
 	};
 	json_t *errors = json_array();
@@ -152,6 +159,11 @@ int h_report_create(struct request *rq)
 	}
 	if (kind == 0 && has_event && event)
 		js_error(errors, "event", "names the event of a side-event pack only");
+	/* a side-event pack goes to member states: always public */
+	if (kind == 1 && audience == 0)
+		js_error(errors, "audience", "a side-event pack is always public");
+	if (audience < 0)
+		audience = kind == 1 ? 1 : 0;
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	if (!progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
@@ -175,6 +187,7 @@ int h_report_create(struct request *rq)
 	n.period = per;
 	n.formats = list.data;
 	n.event = has_event && event ? ev : NULL;
+	n.audience = audiences[audience];
 	rc = db_transaction(request_db(rq), report_create_txn, &n);
 	buf_free(&list);
 	if (n.busy)
@@ -273,8 +286,14 @@ int h_report_publish(struct request *rq)
 	rc = db_query(request_db(rq), &stmt_report_state, 1, (const char *const[]){ id }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
-	ret = PQntuples(r) ? reply_problem(rq, PROBLEM_CONFLICT, "only a finished report can be published", NULL)
-			   : reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	if (!PQntuples(r))
+		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
+	else if (strcmp(PQgetvalue(r, 0, 1), "public"))
+		ret = reply_problem(rq, PROBLEM_CONFLICT,
+				    "an internal report cannot be published; ask for the same report with"
+				    " \"audience\":\"public\" and publish that one", NULL);
+	else
+		ret = reply_problem(rq, PROBLEM_CONFLICT, "only a finished report can be published", NULL);
 	PQclear(r);
 	return ret;
 }

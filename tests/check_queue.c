@@ -175,7 +175,8 @@ START_TEST(each_quarters_report_is_scheduled_once_on_its_deadline)
 	period = t_sql(db, "SELECT period FROM report WHERE created_by IS NULL");
 	ck_assert_str_eq(period, "2025-Q4");
 	free(period);
-	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM report_artifact"), 5);
+	/* the five formats (and the PNG charts the Markdown file shows) */
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM report_artifact WHERE format <> 'png'"), 5);
 }
 END_TEST
 

@@ -1,0 +1,38 @@
+/* The documents of a report (workers/report_doc.c): the Markdown that
+ * pandoc turns into HTML and Word and that is itself the .md file, and the
+ * CSV; written from the snapshot JSON for the build_report job. */
+#ifndef WP_REPORT_H
+#define WP_REPORT_H
+
+#include "buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct figure {
+	const char *kind;
+	int a, b, pillar;
+	const char *caption;
+	char name[112];    /* the PNG file of the report: <stem>-<chart>.png */
+	char *svg;         /* inline, prolog removed */
+	bool drawn;
+};
+
+/* The .md file and the Word file show charts as the report's PNG files
+ * and tables as pipe tables; the HTML page inlines charts as SVG and
+ * writes its tables itself, so header cells carry their scope. */
+enum report_target { REPORT_MD, REPORT_HTML };
+
+struct report_doc {
+	json_t *snap;            /* report_quarterly(), report_quarterly_public(), report_side_event() */
+	bool quarterly;
+	bool public;             /* public summaries only */
+	const struct figure *figs;
+	int nfigs;
+};
+
+void report_markdown(struct buf *b, const struct report_doc *d, enum report_target t);
+/* One row per key action. */
+void report_csv(struct buf *b, const struct report_doc *d);
+
+#endif
