@@ -404,7 +404,9 @@ int reply_rejected(struct request *rq, enum db_rc rc, const struct constraint_fi
 			return reply_invalid(rq, errors);
 		}
 	}
-	return reply_problem(rq, PROBLEM_CONFLICT, db_error(request_db(rq)), NULL);
+	log_info("conflict on %s %s: %s", rq->method, rq->path, db_error(request_db(rq)));
+	return reply_problem(rq, PROBLEM_CONFLICT,
+			     "the request conflicts with the current state of the data", NULL);
 }
 
 int reply_db_failure(struct request *rq, enum db_rc rc)
@@ -412,9 +414,15 @@ int reply_db_failure(struct request *rq, enum db_rc rc)
 	if (rc == DB_DOWN || rc == DB_RETRY)
 		return reply_problem(rq, PROBLEM_UNAVAILABLE,
 				     "the database is unavailable; try again shortly", NULL);
-	/* a data exception: a value from the request the database cannot use */
-	if (rc == DB_INVALID)
-		return reply_problem(rq, PROBLEM_VALIDATION, db_error(request_db(rq)), NULL);
+	/* a data exception: a value from the request the database cannot use.
+	 * Every parameter is checked before it gets there, so this is rare;
+	 * the database's own words stay in the log. */
+	if (rc == DB_INVALID) {
+		log_warn("database refused a value on %s %s: %s", rq->method, rq->path,
+			 db_error(request_db(rq)));
+		return reply_problem(rq, PROBLEM_VALIDATION,
+				     "a value in the request cannot be used", NULL);
+	}
 	BUG("unexpected database failure on %s %s: %s", rq->method, rq->path,
 	    db_error(request_db(rq)));
 	return reply_problem(rq, PROBLEM_INTERNAL, "an internal error occurred", NULL);
@@ -773,11 +781,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	us = now_us() - rq->start_us;
 	metrics_request(rq->route_index, rq->status, us);
-	/* the path is the caller's text: keep control characters out of the log */
 	snprintf(path, sizeof path, "%s", rq->path ? rq->path : "-");
-	for (char *p = path; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7F)
-			*p = '?';
 	log_info("%s %s [%s] %d %lldus%s", rq->method ? rq->method : "-", path,
 		 rq->match.route ? rq->match.route->pattern : "-", rq->status, us,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");

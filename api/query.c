@@ -2,6 +2,7 @@
 #include "query.h"
 #include "jspec.h"
 #include "period.h"
+#include "sign.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -10,10 +11,12 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Cursors are base64url of the last item's sort key: opaque to clients. */
-static void cursor_encode(const char *key, char *out, size_t n)
+#define CURSOR_MAC 16
+
+/* base64url without padding of len bytes. */
+static void b64url_encode(const unsigned char *key, size_t len, char *out, size_t n)
 {
-	size_t len = strlen(key), o = 0;
+	size_t o = 0;
 
 	for (size_t i = 0; i < len && o + 5 < n; i += 3) {
 		unsigned v = (unsigned char)key[i] << 16;
@@ -30,43 +33,109 @@ static void cursor_encode(const char *key, char *out, size_t n)
 	out[o] = '\0';
 }
 
-/* Decodes a cursor; false unless it is one this service could have made. */
-static bool cursor_decode(const char *s, char *out, size_t n)
+/* Decodes len characters of base64url into out (n bytes at most);
+ * the number of bytes, or -1. */
+static long b64url_decode(const char *s, size_t len, unsigned char *out, size_t n)
 {
-	size_t len = strlen(s), o = 0;
+	size_t o = 0;
 	unsigned v = 0;
 	int bits = 0;
 
-	if (!len || len > (n - 1) * 4 / 3)
-		return false;
+	if (len > n * 4 / 3 + 1)
+		return -1;
 	for (size_t i = 0; i < len; i++) {
 		const char *p = strchr(b64url, s[i]);
 
 		if (!p || !s[i])
-			return false;
+			return -1;
 		v = v << 6 | (unsigned)(p - b64url);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			out[o++] = (char)(v >> bits & 0xFF);
+			if (o == n)
+				return -1;
+			out[o++] = (unsigned char)(v >> bits & 0xFF);
 		}
 	}
-	out[o] = '\0';
-	/* keys are numbers, codes and timestamps */
-	for (size_t i = 0; i < o; i++)
-		if (!strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:._-+", out[i]))
-			return false;
-	return o > 0;
+	return (long)o;
+}
+
+static void cursor_mac(const unsigned char key[SIGN_KEY_LEN], const char *path,
+		       const char *sort_key, size_t n, unsigned char mac[SHA256_LEN])
+{
+	hmac_sha256_parts(key, SIGN_KEY_LEN, mac, path, strlen(path) + 1, sort_key, n,
+			  (const void *)NULL);
+}
+
+/* "<base64url of the sort key>.<base64url of its MAC>"; false when the
+ * key cannot be had (the database is down). */
+static bool cursor_seal(struct request *rq, const char *sort_key, char *out, size_t n)
+{
+	unsigned char key[SIGN_KEY_LEN], mac[SHA256_LEN];
+	size_t len = strlen(sort_key), o;
+
+	if (sign_key(request_db(rq), "cursor", key) != DB_OK || len >= CURSOR_MAX)
+		return false;
+	cursor_mac(key, rq->path, sort_key, len, mac);
+	b64url_encode((const unsigned char *)sort_key, len, out, n);
+	o = strlen(out);
+	out[o++] = '.';
+	b64url_encode(mac, CURSOR_MAC, out + o, n - o);
+	return true;
+}
+
+/* Checks a cursor against its MAC for this list and decodes it into
+ * page->after_buf. */
+static bool cursor_open(struct request *rq, struct page *page, json_t *errors)
+{
+	const char *s = page->after_arg, *dot = strchr(s, '.');
+	unsigned char key[SIGN_KEY_LEN], mac[SHA256_LEN], given[CURSOR_MAC + 3];
+	long n, m;
+
+	if (!dot)
+		goto forged;
+	n = b64url_decode(s, (size_t)(dot - s), (unsigned char *)page->after_buf, CURSOR_MAX - 1);
+	m = b64url_decode(dot + 1, strlen(dot + 1), given, sizeof given);
+	if (n < 1 || m != CURSOR_MAC)
+		goto forged;
+	page->after_buf[n] = '\0';
+	if (sign_key(request_db(rq), "cursor", key) != DB_OK) {
+		js_error(errors, "after", "cannot be checked while the database is unavailable");
+		return false;
+	}
+	cursor_mac(key, rq->path, page->after_buf, (size_t)n, mac);
+	if (!equal_secret(mac, given, CURSOR_MAC))
+		goto forged;
+	page->after = page->after_buf;
+	return true;
+forged:
+	js_error(errors, "after", "is not a cursor from this list");
+	return false;
 }
 
 /* ISO 8601 as PostgreSQL reads it, kept to the forms we document:
  * 2024-05-01, 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.123+02:00. */
+/* n digits at s as a number no greater than max; -1 if not. */
+static int digits(const char *s, int n, int max)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+/* A date, or an RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction]
+ * followed by Z or an offset of at most 14 hours. */
 static bool time_valid(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), i = 19;
 	char date[11];
 
-	if (n < 10 || n > 35)
+	if (n < 10 || n > 40)
 		return false;
 	memcpy(date, s, 10);
 	date[10] = '\0';
@@ -74,12 +143,20 @@ static bool time_valid(const char *s)
 		return false;
 	if (n == 10)
 		return true;
-	if (s[10] != 'T' || n < 20)
+	if ((s[10] != 'T' && s[10] != 't') || n < 20 || digits(s + 11, 2, 23) < 0 || s[13] != ':' ||
+	    digits(s + 14, 2, 59) < 0 || s[16] != ':' || digits(s + 17, 2, 59) < 0)
 		return false;
-	for (size_t i = 11; i < n; i++)
-		if (!strchr("0123456789:.+-Z", s[i]))
+	if (s[i] == '.') {
+		size_t f = strspn(s + i + 1, "0123456789");
+
+		if (f < 1 || f > 9)
 			return false;
-	return s[n - 1] == 'Z' || s[n - 6] == '+' || s[n - 6] == '-';
+		i += 1 + f;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && !s[i + 1])
+		return true;
+	return (s[i] == '+' || s[i] == '-') && n - i == 6 && digits(s + i + 1, 2, 14) >= 0 &&
+	       s[i + 3] == ':' && digits(s + i + 4, 2, 59) >= 0;
 }
 
 static bool q_fail(struct query_state *st, const char *name, const char *msg)
@@ -136,7 +213,7 @@ static bool q_field_parse(struct query_state *st, const struct q_field *f, const
 		return true;
 	case Q_TIME:
 		if (!time_valid(v))
-			return q_fail(st, f->name, "must be a date or an ISO 8601 time with offset");
+			return q_fail(st, f->name, "must be a date or an RFC 3339 time (2024-07-01T09:00:00Z)");
 		*(const char **)f->out = v;
 		return true;
 	case Q_DATE:
@@ -173,10 +250,10 @@ void query_arg(struct query_state *st, const char *key, const char *value)
 		return;
 	}
 	if (st->page && !strcmp(key, "after")) {
-		if (!cursor_decode(value, st->page->after_buf, sizeof st->page->after_buf))
+		if (!*value || strlen(value) > 2 * CURSOR_MAX)
 			q_fail(st, "after", "is not a cursor from this list");
 		else
-			st->page->after = st->page->after_buf;
+			st->page->after_arg = value;
 		return;
 	}
 	for (f = st->spec; f && f->name; f++)
@@ -195,7 +272,7 @@ void query_begin(struct query_state *st, const struct q_field *spec, struct page
 	*st = (struct query_state){ .spec = spec, .page = page, .errors = errors, .ok = true };
 	if (page) {
 		page->limit = PAGE_DEFAULT;
-		page->after = NULL;
+		page->after = page->after_arg = NULL;
 	}
 	for (const struct q_field *f = spec; f && f->name; f++)
 		if (f->present)
@@ -222,6 +299,8 @@ bool query_parse(struct request *rq, const struct q_field *spec, struct page *pa
 
 	query_begin(&st, spec, page, errors);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, q_each, &st);
+	if (query_ok(&st) && page && page->after_arg)
+		return cursor_open(rq, page, errors);
 	return query_ok(&st);
 }
 
@@ -256,7 +335,12 @@ int reply_list(struct request *rq, struct db_stmt *s, int nparams, const char *c
 	if (n > shown) {
 		char cursor[2 * CURSOR_MAX];
 
-		cursor_encode(PQgetvalue(r, shown - 1, PQnfields(r) - 1), cursor, sizeof cursor);
+		if (!cursor_seal(rq, PQgetvalue(r, shown - 1, PQnfields(r) - 1), cursor,
+				 sizeof cursor)) {
+			PQclear(r);
+			buf_free(&b);
+			return reply_db_failure(rq, DB_DOWN);
+		}
 		buf_printf(&b, "\"%s\"}", cursor);
 	} else {
 		buf_adds(&b, "null}");

@@ -28,10 +28,13 @@ struct q_field {
 #define PAGE_MAX 500
 #define CURSOR_MAX 96
 
-/* limit and after, which every list takes. */
+/* limit and after, which every list takes. A cursor is the last item's
+ * sort key and a MAC over it and the list's path, made with the
+ * service's 'cursor' key: opaque, and good only for the list it came from. */
 struct page {
 	long long limit;
-	const char *after; /* the decoded cursor, or NULL for the first page */
+	const char *after;     /* the checked, decoded cursor, or NULL for the first page */
+	const char *after_arg; /* the cursor as given, until query_parse checks it */
 	char after_buf[CURSOR_MAX];
 };
 

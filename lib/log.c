@@ -49,6 +49,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	n += m < 0 ? 0 : m;
 	if (n > (int)sizeof line - 2)
 		n = sizeof line - 2;
+	/* one line per message, whatever text from outside it quotes */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7F)
+			line[i] = '?';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;

@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "harness.h"
 #include "sha256.h"
+#include "sign.h"
 #include "token.h"
 
 #include <stdlib.h>
@@ -29,6 +30,30 @@ START_TEST(sha256_matches_the_standard_vectors)
 	hex_of(million, 1000000, hex);
 	ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	free(million);
+}
+END_TEST
+
+/* RFC 4231, test cases 1, 2 and 6 (a key longer than a block). */
+START_TEST(hmac_sha256_matches_rfc_4231)
+{
+	unsigned char key[131], mac[SHA256_LEN];
+	char hex[65];
+	const char *big = "Test Using Larger Than Block-Size Key - Hash Key First";
+
+	memset(key, 0x0b, 20);
+	hmac_sha256(key, 20, "Hi There", 8, mac);
+	sha256_hex(mac, hex);
+	ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+	sha256_hex(mac, hex);
+	ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, sizeof key);
+	hmac_sha256_parts(key, sizeof key, mac, big, (size_t)20, big + 20, strlen(big) - 20,
+			  (const void *)NULL);
+	sha256_hex(mac, hex);
+	ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	ck_assert(equal_secret("abc", "abc", 3));
+	ck_assert(!equal_secret("abc", "abd", 3));
 }
 END_TEST
 
@@ -80,6 +105,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, sha256_matches_the_standard_vectors);
+	tcase_add_test(tc, hmac_sha256_matches_rfc_4231);
 	tcase_add_test(tc, tokens_are_long_random_and_distinct);
 	tcase_add_test(tc, buffers_refuse_to_grow_past_their_maximum);
 	suite_add_tcase(s, tc);

@@ -150,6 +150,71 @@ START_TEST(lists_page_with_limit_and_cursor)
 }
 END_TEST
 
+/* A cursor is good only for the list that made it: edited, forged or
+ * taken to another list, it is a 422 naming after. */
+START_TEST(cursors_are_bound_to_their_list)
+{
+	struct resp *r = t_get(&srv, "/v1/entities?limit=5", viewer), *g;
+	char path[256], forged[128];
+	const char *next = str(r->json, "next"), *dot = strchr(next, '.');
+	static const char *const lists[] = { "/v1/audit", "/v1/updates", "/v1/actions/1/updates" };
+
+	ck_assert_ptr_nonnull(dot);
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+		snprintf(path, sizeof path, "%s?after=%s", lists[i], next);
+		g = t_get(&srv, path, cochair);
+		t_assert_problem(g, 422, "validation");
+		ck_assert_str_eq(str(json_array_get(json_object_get(g->json, "errors"), 0), "field"), "after");
+		t_resp_free(g);
+	}
+	/* the sort key changed, the MAC kept: "WHO" in base64url */
+	snprintf(forged, sizeof forged, "V0hP%s", dot);
+	snprintf(path, sizeof path, "/v1/entities?after=%s", forged);
+	g = t_get(&srv, path, viewer);
+	t_assert_problem(g, 422, "validation");
+	t_resp_free(g);
+	/* a bigint the database would have refused with its own words */
+	g = t_get(&srv, "/v1/updates?after=YWJj", viewer);
+	t_assert_problem(g, 422, "validation");
+	ck_assert_ptr_null(strstr(g->body, "bigint"));
+	t_resp_free(g);
+	/* the real one still works */
+	snprintf(path, sizeof path, "/v1/entities?limit=5&after=%s", next);
+	g = t_get(&srv, path, viewer);
+	ck_assert_int_eq(g->status, 200);
+	t_resp_free(g);
+	t_resp_free(r);
+}
+END_TEST
+
+/* Times are RFC 3339; what PostgreSQL would refuse in its own words is a
+ * 422 naming the parameter. */
+START_TEST(bad_times_are_422_naming_them_in_our_words)
+{
+	static const char *const bad[] = { "2024-01-01T00:00:00%2B99:00", "2024-13-01",
+					   "2024-01-01T25:00:00Z", "2024-01-01T00:00:00",
+					   "2024-01-01T00:00:00.Z", "2024-01-01%2000:00:00Z" };
+	char path[128];
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct resp *g;
+
+		snprintf(path, sizeof path, "/v1/updates?since=%s", bad[i]);
+		g = t_get(&srv, path, viewer);
+		t_assert_problem(g, 422, "validation");
+		ck_assert_str_eq(str(json_array_get(json_object_get(g->json, "errors"), 0), "field"), "since");
+		ck_assert_ptr_null(strstr(g->body, "displacement"));
+		t_resp_free(g);
+	}
+	{
+		struct resp *g = t_get(&srv, "/v1/updates?since=2024-01-01T00:00:00.5%2B14:00", viewer);
+
+		ck_assert_int_eq(g->status, 200);
+		t_resp_free(g);
+	}
+}
+END_TEST
+
 START_TEST(bad_list_parameters_are_422_naming_them)
 {
 	static const struct { const char *path, *field; } cases[] = {
@@ -795,6 +860,8 @@ int main(void)
 	tcase_add_test(tc, every_invalid_update_is_refused_and_writes_nothing);
 	tcase_add_test(tc, idempotency_key_replays_the_same_answer_once);
 	tcase_add_test(tc, idempotency_key_is_bound_to_its_path);
+	tcase_add_test(tc, cursors_are_bound_to_their_list);
+	tcase_add_test(tc, bad_times_are_422_naming_them_in_our_words);
 	tcase_add_test(tc, concurrent_retries_with_one_key_store_one_update);
 	tcase_add_test(tc, cochairs_review_once_and_returned_updates_stop_counting);
 	tcase_add_test(tc, history_is_newest_first_and_the_feed_filters);
