@@ -3,8 +3,8 @@
 #include "query.h"
 
 DB_STMT(stmt_audit,
-	"SELECT json_build_object('id', id, 'at', at, 'actor', actor, 'table', table_name,"
-	"   'op', op, 'key', row_key, 'before', before, 'after', after)::text, id::text AS cursor"
+	"SELECT json_build_object('id', id, 'at', utc_text(at), 'actor', actor, 'table', table_name,"
+	"   'op', op, 'key', row_key, 'before', utc_image(before), 'after', utc_image(after))::text, id::text AS cursor"
 	" FROM audit WHERE ($1::text IS NULL OR id > $1::bigint)"
 	"   AND ($3::timestamptz IS NULL OR at >= $3::timestamptz)"
 	" ORDER BY id LIMIT $2");

@@ -41,7 +41,7 @@ DB_STMT(stmt_progress,
 	"  'pillars', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
 	"      'status', p.status, 'actions', coalesce(g.actions, 0), 'by_status', " BY_STATUS("g") ","
 	"      'mean_percent', " MEAN("g") ", 'completed', coalesce(g.completed, 0),"
-	"      'stale', coalesce(g.stale, 0), 'last_update_at', g.last_at) ORDER BY p.number)"
+	"      'stale', coalesce(g.stale, 0), 'last_update_at', utc_text(g.last_at)) ORDER BY p.number)"
 	"    FROM pillar p LEFT JOIN g ON g.pillar = p.number),"
 	"  'totals', (SELECT json_build_object('actions', coalesce(t.actions, 0),"
 	"      'by_status', " BY_STATUS("t") ", 'mean_percent', " MEAN("t") ","

@@ -67,7 +67,7 @@ DB_STMT(stmt_updates_feed,
 DB_STMT(stmt_export,
 	"SELECT u.id, u.action_id, a.pillar, a.cycle, a.title, u.period, u.status,"
 	"  u.percent_complete, u.visibility, u.review_state, m.entity, m.name,"
-	"  to_char(u.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), u.narrative,"
+	"  utc_text(u.created_at), u.narrative,"
 	"  coalesce(u.public_summary, ''), coalesce(u.review_comment, ''),"
 	"  coalesce((SELECT string_agg(e->>'url', ' ') FROM jsonb_array_elements(u.evidence) e), '')"
 	" FROM status_update u JOIN action a ON a.id = u.action_id JOIN member m ON m.id = u.author_id"

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "auth.h"
 #include "cache.h"
+#include "jsonout.h"
 #include "jspec.h"
 #include "limit.h"
 #include "log.h"
@@ -139,11 +140,14 @@ bool etag_matches(const char *header, const char *etag, bool strong)
 
 bool version_matches(const char *if_match, const char *representation, const char *version)
 {
-	char etag[ETAG_STRLEN], quoted[32];
-	size_t n = strlen(version);
+	char etag[ETAG_STRLEN], quoted[32], *normal;
+	size_t n = strlen(version), len;
 	const char *p = if_match;
 
-	etag_of(representation, strlen(representation), etag);
+	/* the ETag the client saw was made of the representation as sent */
+	normal = json_normal(representation, strlen(representation), &len);
+	etag_of(normal ? normal : representation, normal ? len : strlen(representation), etag);
+	free(normal);
 	snprintf(quoted, sizeof quoted, "\"%s\"", version);
 	if (etag_matches(if_match, etag, true) || etag_matches(if_match, quoted, true))
 		return true;
@@ -210,8 +214,32 @@ static void cached_drop(void *value)
 	free(c);
 }
 
+static int reply_built(struct request *rq, unsigned status, const char *content_type,
+		       const char *body, size_t len, const char *const *headers);
+
+/* Every JSON answer in the one serialisation of lib/jsonout.h, whichever
+ * of PostgreSQL or jansson wrote it. */
 int reply_full(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len, const char *const *headers)
+{
+	size_t n;
+	char *normal;
+	int ret;
+
+	if (strcmp(content_type, "application/json"))
+		return reply_built(rq, status, content_type, body, len, headers);
+	normal = json_normal(body, len, &n);
+	if (!normal) {
+		BUG("a reply to %s %s is not JSON", rq->method, rq->path);
+		return reply_problem(rq, PROBLEM_INTERNAL, "an internal error occurred", NULL);
+	}
+	ret = reply_built(rq, status, content_type, normal, n, headers);
+	free(normal);
+	return ret;
+}
+
+static int reply_built(struct request *rq, unsigned status, const char *content_type,
+		       const char *body, size_t len, const char *const *headers)
 {
 	const char *inm = request_header(rq, "If-None-Match");
 	struct MHD_Response *resp;

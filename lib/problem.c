@@ -1,5 +1,6 @@
 /* RFC 9457 problem documents from the problem table. */
 #include "problem.h"
+#include "jsonout.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -40,7 +41,7 @@ char *problem_body(enum problem p, const char *detail, json_t *errors, size_t *l
 	d = detail ? json_string(detail) : NULL;
 	json_object_set_new(doc, "detail", d ? d : json_string(info->title));
 	json_object_set_new(doc, "errors", errors ? errors : json_array());
-	s = json_dumps(doc, JSON_COMPACT);
+	s = json_text(doc, NULL);
 	json_decref(doc);
 	if (!s)
 		abort(); /* only on out of memory */

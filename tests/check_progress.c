@@ -36,7 +36,7 @@ static const char progress_sql[] =
 	"   FROM pillar p LEFT JOIN st ON st.pillar = p.number GROUP BY p.number)"
 	" SELECT json_build_object('pillars', (SELECT json_agg(json_build_object('number', number,"
 	"   'actions', actions, 'by_status', by_status, 'mean_percent', mean, 'completed', completed,"
-	"   'stale', stale, 'last_update_at', last_at) ORDER BY number) FROM agg),"
+	"   'stale', stale, 'last_update_at', utc_text(last_at)) ORDER BY number) FROM agg),"
 	"  'totals', (SELECT json_build_object('actions', count(*),"
 	"   'by_status', json_build_object('not_started', count(*) FILTER (WHERE status = 'not_started'),"
 	"     'on_track', count(*) FILTER (WHERE status = 'on_track'),"

@@ -15,6 +15,7 @@
 #include "embedded.h"
 #include "log.h"
 #include "period.h"
+#include "jsonout.h"
 #include "report.h"
 #include "util.h"
 #include "worker.h"
@@ -330,7 +331,7 @@ static void draw_figures(struct build *bd)
  * default 17 shows 10.300000000000001. */
 static int store_json(struct build *bd)
 {
-	char *j = json_dumps(bd->doc.snap, JSON_INDENT(1) | JSON_REAL_PRECISION(15)), name[80];
+	char *j = json_text(bd->doc.snap, NULL), name[80];
 	int rc;
 
 	snprintf(name, sizeof name, "%s.json", bd->stem);
