@@ -100,7 +100,8 @@ DB_STMT(stmt_chart_status,
 	" g AS (SELECT q.p, a.* FROM q JOIN progress_agg a ON a.cycle = q.label AND a.period = q.p)"
 DB_STMT(stmt_chart_trend,
 	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT " STAMP("max(last_at)") " FROM g),"
+	" SELECT json_build_object('stamp', (SELECT " STAMP("max(last_at)") " FROM g"
+	"   WHERE $3::int IS NULL OR g.pillar = $3::int),"
 	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
 	" 'cycles', (SELECT json_agg(q.label ORDER BY q.p) FROM q),"
 	" 'series', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
