@@ -20,6 +20,17 @@ static char db[64];
 static char *cochair, *lead;
 static pid_t worker;
 
+/* Until no job is queued or running, 120 s at most. */
+static void wait_for_jobs(const char *dbname)
+{
+	for (int i = 0; i < 1200; i++) {
+		if (t_sql_long(dbname, "SELECT count(*) FROM job WHERE state IN ('queued', 'running')") == 0)
+			return;
+		usleep(100000);
+	}
+	ck_abort_msg("the worker did not finish its jobs in 120 s");
+}
+
 static void setup(void)
 {
 	t_db_create(db, sizeof db, true);
@@ -28,7 +39,12 @@ static void setup(void)
 	cochair = t_member_token(db, "cc@ohchr.org", "cochair", "OHCHR");
 	lead = t_member_token(db, "lead@who.int", "lead", "WHO");
 	t_server_start(&srv, db);
+	/* the quarterly report the worker's scheduler would queue, queued now
+	 * and built before any test asks for a chart: on two busy cores it
+	 * can take longer than the API's 10 s wait for a chart behind it */
+	free(t_sql(db, "SELECT schedule_quarterly_report()"));
 	worker = t_worker_start(db, NULL);
+	wait_for_jobs(db);
 }
 
 static void teardown(void)
@@ -298,47 +314,38 @@ END_TEST
 
 START_TEST(the_scheduled_report_draws_every_chart)
 {
-	/* the Network's own work plan only: no key actions after 2021, as on
-	 * the first make run, whose quarterly report drew no trend */
+	/* the Network's own work plan only, as on the first make run: no key
+	 * actions after 2021, so its scheduled quarterly report (2025-Q4 on
+	 * this clock) had left out its trend on a gnuplot error */
 	struct server s2;
-	char db2[64], *cc2, *loc;
+	char db2[64], *cc2, path[64];
 	struct resp *r;
-	const char *body = "{\"kind\":\"quarterly\",\"period\":\"2025-Q4\",\"formats\":[\"html\"]}";
+	const char *url = NULL;
+	json_t *a;
+	long id;
+	size_t i;
 	pid_t w2;
 
 	t_db_create(db2, sizeof db2, true);
+	id = t_sql_long(db2, "SELECT schedule_quarterly_report()");
 	cc2 = t_member_token(db2, "cc@ohchr.org", "cochair", "OHCHR");
 	t_server_start(&s2, db2);
 	w2 = t_worker_start(db2, NULL);
-	r = t_http(&s2, "POST", "/v1/reports", cc2, "application/json", body, strlen(body), NULL);
-	ck_assert_msg(r->status == 202, "%s", r->body);
-	loc = t_header(r, "Location");
-	ck_assert_ptr_nonnull(loc);
-	t_resp_free(r);
-	/* until the worker is done with it, 60 s at most */
-	for (int i = 0; i < 600; i++) {
-		const char *state;
-
-		r = t_get(&s2, loc, cc2);
-		state = json_string_value(json_object_get(r->json, "state"));
-		if (state && strcmp(state, "queued") && strcmp(state, "running"))
-			break;
-		t_resp_free(r);
-		r = NULL;
-		usleep(100000);
-	}
-	free(loc);
-	ck_assert_ptr_nonnull(r);
+	wait_for_jobs(db2);
+	snprintf(path, sizeof path, "/v1/reports/%ld", id);
+	r = t_get(&s2, path, cc2);
+	ck_assert_int_eq(r->status, 200);
 	ck_assert_msg(!strcmp(json_string_value(json_object_get(r->json, "state")), "done"), "%s", r->body);
+	json_array_foreach(json_object_get(r->json, "artifacts"), i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "format")), "html"))
+			url = json_string_value(json_object_get(a, "url"));
+	ck_assert_msg(url, "%s", r->body);
 	{
-		json_t *a = json_array_get(json_object_get(r->json, "artifacts"), 0);
-		const char *url = json_string_value(json_object_get(a, "url"));
-		struct resp *f;
+		struct resp *f = t_get(&s2, url, cc2);
 
-		ck_assert_ptr_nonnull(url);
-		f = t_get(&s2, url, cc2);
 		ck_assert_int_eq(f->status, 200);
 		/* the trend is in, saying it has nothing to show */
+		ck_assert_ptr_nonnull(strstr(f->body, "Mean percent complete by pillar"));
 		ck_assert_msg(strstr(f->body, "No updates for this period"), "no empty chart in the report");
 		t_resp_free(f);
 	}
