@@ -4,7 +4,7 @@
 #include "util.h"
 
 #include <stdio.h>
-
+#include <stdlib.h>
 #include <string.h>
 
 static const struct chart_kind kinds[] = {
@@ -59,7 +59,7 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
 	       const char *data, unsigned char out[SHA256_LEN])
 {
 	const char *parts[] = { k->name, formats[f], params, chart_file("charts/common.gp"),
-				chart_file(k->template), data };
+				chart_file(k->template), chart_file("charts/empty.gp"), data };
 	struct sha256 s;
 
 	sha256_init(&s);
@@ -73,7 +73,10 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
 	sha256_final(&s, out);
 }
 
-/* The data of each kind, from the progress sums. */
+/* The data of each kind, from the progress sums. Every number is formatted
+ * here, once, by PostgreSQL (means rounded to one decimal); times are
+ * RFC 3339 in UTC with a Z. */
+#define STAMP(t) "to_char(" t " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define STATUS_JSON(g)                                                                        \
 	"json_build_object('not_started', coalesce(" g ".not_started, 0),"                    \
 	" 'on_track', coalesce(" g ".on_track, 0), 'at_risk', coalesce(" g ".at_risk, 0),"    \
@@ -83,21 +86,24 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
 /* $1 quarter, $2 cycle */
 DB_STMT(stmt_chart_status,
 	"SELECT json_build_object('period', period_text($1::int), 'cycle', $2,"
-	" 'stamp', (SELECT max(last_at) FROM progress_agg WHERE cycle = $2 AND period = $1::int),"
+	" 'stamp', (SELECT " STAMP("max(last_at)") " FROM progress_agg WHERE cycle = $2 AND period = $1::int),"
 	" 'pillars', json_agg(json_build_object('number', p.number, 'name', p.name,"
 	"   'actions', coalesce(g.actions, 0), 'by_status', " STATUS_JSON("g") ") ORDER BY p.number))::text"
 	" FROM pillar p LEFT JOIN progress_agg g ON g.pillar = p.number AND g.cycle = $2"
 	"   AND g.period = $1::int");
 
-/* $1 from, $2 to, $3 pillar or NULL; each quarter in its own cycle's scope */
+/* $1 from, $2 to, $3 pillar or NULL; each quarter in its own cycle's scope,
+ * and with its cycle, so that charts break their lines between cycles */
 #define QUARTERS                                                                              \
 	"WITH q AS (SELECT q.p, c.label FROM generate_series($1::int, $2::int) AS q (p)"      \
 	"   JOIN cycle c ON q.p / 4 BETWEEN c.start_year AND c.end_year),"                    \
 	" g AS (SELECT q.p, a.* FROM q JOIN progress_agg a ON a.cycle = q.label AND a.period = q.p)"
 DB_STMT(stmt_chart_trend,
 	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
+	" SELECT json_build_object('stamp', (SELECT " STAMP("max(last_at)") " FROM g"
+	"   WHERE $3::int IS NULL OR g.pillar = $3::int),"
 	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
+	" 'cycles', (SELECT json_agg(q.label ORDER BY q.p) FROM q),"
 	" 'series', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
 	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.actions, 0) = 0 THEN NULL"
 	"       ELSE round(g.percent_sum::numeric / g.actions, 1) END ORDER BY q.p)"
@@ -105,21 +111,33 @@ DB_STMT(stmt_chart_trend,
 	"   FROM pillar p WHERE $3::int IS NULL OR p.number = $3::int))::text");
 DB_STMT(stmt_chart_heatmap,
 	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g),"
+	" SELECT json_build_object('stamp', (SELECT " STAMP("max(last_at)") " FROM g),"
 	" 'periods', (SELECT json_agg(period_text(q.p) ORDER BY q.p) FROM q),"
 	" 'pillars', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
 	"   'values', (SELECT json_agg(CASE WHEN coalesce(g.expected, 0) = 0 THEN NULL"
 	"       ELSE round(g.on_time::numeric / g.expected, 3) END ORDER BY q.p)"
 	"     FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = p.number)) ORDER BY p.number)"
 	"   FROM pillar p WHERE p.status = 'active'))::text");
+/* Burn-up, cumulative within each cycle: planned, the cycle's key actions
+ * due by the end of the quarter (by due date, else by the end of their
+ * year); completed, those that had reached completed by then (an action
+ * counts from its first completed quarter on, so the line never falls). */
 DB_STMT(stmt_chart_burnup,
-	QUARTERS
-	" SELECT json_build_object('stamp', (SELECT max(last_at) FROM g WHERE g.pillar = $3::int),"
+	QUARTERS ","
+	" a AS (SELECT s.action_id, s.cycle, min(s.period) FILTER (WHERE s.status = 'completed') AS done"
+	"   FROM action_period_state s WHERE s.pillar = $3::int GROUP BY s.action_id, s.cycle),"
+	" d AS (SELECT a.cycle, a.done, extract(year FROM x.due)::int * 4"
+	"     + (extract(month FROM x.due)::int - 1) / 3 AS due"
+	"   FROM a JOIN (SELECT id, coalesce(due_date, make_date(year, 12, 31)) AS due FROM action) x"
+	"     ON x.id = a.action_id)"
+	" SELECT json_build_object('stamp', (SELECT " STAMP("max(last_at)") " FROM g WHERE g.pillar = $3::int),"
 	" 'pillar', (SELECT json_build_object('number', number, 'name', name) FROM pillar"
 	"   WHERE number = $3::int),"
-	" 'points', (SELECT json_agg(json_build_object('period', period_text(q.p),"
-	"   'planned', coalesce(g.actions, 0), 'completed', coalesce(g.completed, 0)) ORDER BY q.p)"
-	"   FROM q LEFT JOIN g ON g.p = q.p AND g.pillar = $3::int))::text");
+	" 'points', (SELECT json_agg(json_build_object('period', period_text(q.p), 'cycle', q.label,"
+	"   'actions', (SELECT count(*) FROM d WHERE d.cycle = q.label),"
+	"   'planned', (SELECT count(*) FROM d WHERE d.cycle = q.label AND d.due <= q.p),"
+	"   'completed', (SELECT count(*) FROM d WHERE d.cycle = q.label AND d.done <= q.p))"
+	"   ORDER BY q.p) FROM q))::text");
 
 enum db_rc chart_fetch(struct db *db, const struct chart_kind *k, int a, int b, const char *cycle,
 		       int pillar, char **json)
@@ -145,4 +163,18 @@ enum db_rc chart_fetch(struct db *db, const struct chart_kind *k, int a, int b, 
 	*json = xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return DB_OK;
+}
+
+char *chart_twin_new(const struct chart_kind *k, json_t *params, const char *alt, const char *data)
+{
+	json_t *head = json_pack("{s:s, s:O, s:s}", "kind", k->name, "params", params, "alt", alt);
+	char *text = json_dumps(head, JSON_COMPACT), *out;
+
+	if (!head || !text)
+		abort(); /* out of memory, or alt not UTF-8: our bug */
+	/* {"kind":…,"alt":…} becomes {"kind":…,"alt":…,"data":<data>} */
+	out = xasprintf("%.*s,\"data\":%s}", (int)strlen(text) - 1, text, data);
+	free(text);
+	json_decref(head);
+	return out;
 }

@@ -36,5 +36,10 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
  * progress-trend (optional) and pillar-burnup, a pillar (0: none). */
 enum db_rc chart_fetch(struct db *db, const struct chart_kind *k, int a, int b, const char *cycle,
 		       int pillar, char **json);
+/* The text of a chart's .json twin, {"kind","params","alt","data"}, with
+ * data (chart_fetch's text) spliced in as it is: its numbers keep the
+ * decimals PostgreSQL gave them, where a round trip through a double
+ * would write 10.3 as 10.300000000000001. Caller frees. */
+char *chart_twin_new(const struct chart_kind *k, json_t *params, const char *alt, const char *data);
 
 #endif

@@ -5,7 +5,9 @@
  * Text from the database (pillar names) reaches gnuplot only as fields of
  * the data file, which gnuplot reads as data: no backquote, macro or
  * function is ever evaluated in it. The commands gnuplot runs are our
- * templates plus a preamble built from validated periods and numbers. */
+ * templates plus a preamble built from validated periods, numbers and
+ * cycle labels of digits and dashes. A period with nothing to draw gets
+ * charts/empty.gp: an image that says so, never a failure. */
 #include "buf.h"
 #include "chart.h"
 #include "child.h"
@@ -33,42 +35,133 @@ static const char *const statuses[] = { "not_started", "on_track", "at_risk", "d
 static const char *const status_titles[] = { "Not started", "On track", "At risk", "Delayed",
 					      "Completed", "Cancelled" };
 
-/* A label as one data field: no tabs, newlines or control characters, no
- * double quotes (gnuplot would take them as field quoting), at most 48
- * characters. */
+/* Labels are at most this many columns wide (a CJK character counts two):
+ * they fit beside the bars and in the key at every size we draw. */
+#define LABEL_COLUMNS 40
+
+/* The next code point of UTF-8 text (PostgreSQL checked the encoding); a
+ * stray byte stands for itself. */
+static unsigned utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	int n = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC0 ? 1 : 0;
+	unsigned c = n ? s[0] & (0x3F >> n) : s[0];
+
+	for (int i = 1; i <= n; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*p = s + 1;
+			return s[0];
+		}
+		c = c << 6 | (s[i] & 0x3F);
+	}
+	*p = s + n + 1;
+	return c;
+}
+
+static int columns(unsigned c)
+{
+	if ((c >= 0x300 && c <= 0x36F) || (c >= 0x64B && c <= 0x65F) || c == 0x670 ||
+	    (c >= 0x200B && c <= 0x200F) || (c >= 0x2060 && c <= 0x206F) || (c >= 0xFE00 && c <= 0xFE0F))
+		return 0; /* combining marks and invisible format characters */
+	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) || (c >= 0xAC00 && c <= 0xD7A3) ||
+	    (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+	    (c >= 0xFFE0 && c <= 0xFFE6) || c >= 0x20000)
+		return 2; /* East Asian wide */
+	return 1;
+}
+
+static bool rtl(unsigned c)
+{
+	return (c >= 0x590 && c <= 0x8FF) || (c >= 0xFB1D && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFF);
+}
+
+/* A label as one data field of text that gnuplot draws as it is and never
+ * evaluates: no tabs, newlines or control characters; a double quote as
+ * \001 and a backslash as \002, which lbl() in common.gp turns back
+ * (gnuplot ends a data field at a quote and reads backslash escapes in
+ * it: \n would break the line, \" lose its backslash); "]]>" with an invisible word joiner after "]]" (gnuplot's SVG
+ * escapes < and & but not the end of a CDATA section, which XML forbids in
+ * text); at most LABEL_COLUMNS wide, then an ellipsis. A right-to-left
+ * name is isolated after a left-to-right mark, so "4. " stays in front and
+ * the name's own numbers stay where the name has them. */
 static void tsv_label(struct buf *b, long long number, const char *name)
 {
-	size_t chars = 0;
+	const unsigned char *p = (const unsigned char *)(name ? name : "");
+	bool isolate = false;
+	int width = 0;
 
-	buf_printf(b, "%lld. ", number);
-	for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p; p++) {
-		if ((*p & 0xC0) != 0x80 && ++chars > 48) {
+	for (const unsigned char *q = p; *q && !isolate;)
+		isolate = rtl(utf8_next(&q));
+	buf_printf(b, isolate ? "\xe2\x80\x8e%lld. \xe2\x81\xa8" : "%lld. ", number); /* LRM, FSI */
+	while (*p) {
+		const unsigned char *start = p;
+		unsigned c = utf8_next(&p);
+
+		width += columns(c);
+		if (width > LABEL_COLUMNS) {
 			buf_adds(b, "\xe2\x80\xa6"); /* … */
 			break;
 		}
-		if (*p < 0x20 || *p == 0x7F)
+		if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0))
 			buf_adds(b, " ");
-		else if (*p == '"')
-			buf_adds(b, "\xe2\x80\x9d"); /* ” */
+		else if (c == '"')
+			buf_adds(b, "\001");
+		else if (c == '\\')
+			buf_adds(b, "\002");
+		else if (c == '>' && b->len >= 2 && !memcmp(b->data + b->len - 2, "]]", 2))
+			buf_adds(b, "\xe2\x81\xa0>"); /* word joiner */
 		else
-			buf_add(b, p, 1);
+			buf_add(b, start, p - start);
 	}
+	if (isolate)
+		buf_adds(b, "\xe2\x81\xa9"); /* PDI */
 }
 
-static void tsv_number(struct buf *b, json_t *v)
+static bool tsv_number(struct buf *b, json_t *v)
 {
-	if (json_is_number(v))
-		buf_printf(b, "\t%.4g", json_number_value(v));
-	else
+	if (!json_is_number(v)) {
 		buf_adds(b, "\tNaN");
+		return false;
+	}
+	buf_printf(b, "\t%.4g", json_number_value(v));
+	return true;
 }
 
-/* The data file for each kind; the number of series in *nseries. */
-static bool chart_tsv(const char *kind, json_t *data, struct buf *b, int *nseries)
+/* What the template needs besides the data file: the number of rows or
+ * series, and for charts over quarters the cycles, each a block of the
+ * data file (a line never joins two blocks). */
+struct layout {
+	int nseries, nquarters, nblocks;
+	int block_x[16];         /* the first quarter of each block, from 0 */
+	char block_name[16][12]; /* the cycle's label, if it is digits and dashes */
+};
+
+/* A new block at quarter k when the cycle changes there (at most 16). */
+static bool block_starts(struct layout *l, json_t *cycles, size_t k)
+{
+	const char *c = json_string_value(json_array_get(cycles, k));
+	const char *prev = k ? json_string_value(json_array_get(cycles, k - 1)) : NULL;
+	size_t n = c ? strspn(c, "0123456789-") : 0;
+
+	if (k && (!c || !prev || !strcmp(c, prev) || l->nblocks == 16))
+		return false;
+	l->block_x[l->nblocks] = (int)k;
+	/* the name goes into the script: digits and dashes only */
+	snprintf(l->block_name[l->nblocks], sizeof l->block_name[0], "%s",
+		 c && n == strlen(c) && n < sizeof l->block_name[0] ? c : "");
+	l->nblocks++;
+	return true;
+}
+
+/* The data file for each kind and its layout; false when there is nothing
+ * to draw (no key action in scope, no share expected). */
+static bool chart_tsv(const char *kind, json_t *data, struct buf *b, struct layout *l)
 {
 	json_t *periods = json_object_get(data, "periods"), *v, *row;
+	bool any = false;
 	size_t i, k;
 
+	memset(l, 0, sizeof *l);
 	if (!strcmp(kind, "status-by-pillar")) {
 		buf_adds(b, "Pillar");
 		for (k = 0; k < 6; k++)
@@ -80,56 +173,87 @@ static bool chart_tsv(const char *kind, json_t *data, struct buf *b, int *nserie
 			for (k = 0; k < 6; k++)
 				tsv_number(b, json_object_get(json_object_get(row, "by_status"), statuses[k]));
 			buf_adds(b, "\n");
+			any |= json_integer_value(json_object_get(row, "actions")) > 0;
 		}
-		*nseries = 6;
-		return i > 0;
+		l->nseries = (int)i;
+		return any;
 	}
-	if (!strcmp(kind, "progress-trend") || !strcmp(kind, "reporting-heatmap")) {
-		bool trend = !strcmp(kind, "progress-trend");
-		json_t *rows = json_object_get(data, trend ? "series" : "pillars");
+	if (!strcmp(kind, "progress-trend")) {
+		json_t *rows = json_object_get(data, "series"), *cycles = json_object_get(data, "cycles");
+		struct buf head;
 
-		if (trend) {
-			/* one row per quarter, one column per pillar */
-			buf_adds(b, "Quarter");
-			json_array_foreach(rows, i, row) {
-				buf_adds(b, "\t");
-				tsv_label(b, json_integer_value(json_object_get(row, "number")),
-					  json_string_value(json_object_get(row, "name")));
-			}
-			buf_adds(b, "\n");
-			json_array_foreach(periods, k, v) {
-				buf_adds(b, json_string_value(v));
-				json_array_foreach(rows, i, row)
-					tsv_number(b, json_array_get(json_object_get(row, "values"), k));
-				buf_adds(b, "\n");
-			}
-		} else {
-			/* a matrix: quarters across, pillars down */
-			buf_adds(b, "Pillar");
-			json_array_foreach(periods, k, v)
-				buf_printf(b, "\t%s", json_string_value(v));
-			buf_adds(b, "\n");
-			json_array_foreach(rows, i, row) {
-				tsv_label(b, json_integer_value(json_object_get(row, "number")),
-					  json_string_value(json_object_get(row, "name")));
-				json_array_foreach(periods, k, v)
-					tsv_number(b, json_array_get(json_object_get(row, "values"), k));
-				buf_adds(b, "\n");
-			}
+		/* per cycle a block: the header row (quarter, x, one label per
+		 * pillar), then per quarter its mean percent for each pillar */
+		buf_init(&head, 64 << 10);
+		buf_adds(&head, "Quarter\tX");
+		json_array_foreach(rows, i, row) {
+			buf_adds(&head, "\t");
+			tsv_label(&head, json_integer_value(json_object_get(row, "number")),
+				  json_string_value(json_object_get(row, "name")));
 		}
-		*nseries = (int)json_array_size(rows);
-		return json_array_size(rows) > 0 && json_array_size(periods) > 0;
+		buf_adds(&head, "\n");
+		json_array_foreach(periods, k, v) {
+			if (block_starts(l, cycles, k)) {
+				buf_adds(b, k ? "\n\n" : "");
+				buf_add(b, head.data, head.len);
+			}
+			buf_printf(b, "%s\t%zu", json_string_value(v), k);
+			json_array_foreach(rows, i, row)
+				any |= tsv_number(b, json_array_get(json_object_get(row, "values"), k));
+			buf_adds(b, "\n");
+		}
+		buf_free(&head);
+		l->nseries = (int)json_array_size(rows);
+		l->nquarters = (int)json_array_size(periods);
+		return any;
+	}
+	if (!strcmp(kind, "reporting-heatmap")) {
+		json_t *rows = json_object_get(data, "pillars");
+
+		/* a matrix, quarters across and pillars down, under a header row
+		 * of quarters; then a block of the pillars' labels, one a line */
+		json_array_foreach(periods, k, v)
+			buf_printf(b, "%s%s", k ? "\t" : "", json_string_value(v));
+		buf_adds(b, "\n");
+		json_array_foreach(rows, i, row) {
+			struct buf line;
+
+			/* tsv_number writes a tab before each number: not before the first */
+			buf_init(&line, 64 << 10);
+			json_array_foreach(periods, k, v)
+				any |= tsv_number(&line, json_array_get(json_object_get(row, "values"), k));
+			buf_adds(b, line.data ? line.data + 1 : "");
+			buf_adds(b, "\n");
+			buf_free(&line);
+		}
+		buf_adds(b, "\n\n");
+		json_array_foreach(rows, i, row) {
+			tsv_label(b, json_integer_value(json_object_get(row, "number")),
+				  json_string_value(json_object_get(row, "name")));
+			buf_adds(b, "\n");
+		}
+		l->nseries = (int)json_array_size(rows);
+		l->nquarters = (int)json_array_size(periods);
+		return any;
 	}
 	if (!strcmp(kind, "pillar-burnup")) {
-		buf_adds(b, "Quarter\tPlanned\tCompleted\n");
-		json_array_foreach(json_object_get(data, "points"), i, row) {
-			buf_adds(b, json_string_value(json_object_get(row, "period")));
+		json_t *points = json_object_get(data, "points"), *cycles = json_array();
+
+		json_array_foreach(points, k, row)
+			json_array_append(cycles, json_object_get(row, "cycle"));
+		json_array_foreach(points, k, row) {
+			if (block_starts(l, cycles, k))
+				buf_adds(b, k ? "\n\nQuarter\tX\tPlanned\tCompleted\n" : "Quarter\tX\tPlanned\tCompleted\n");
+			buf_printf(b, "%s\t%zu", json_string_value(json_object_get(row, "period")), k);
 			tsv_number(b, json_object_get(row, "planned"));
 			tsv_number(b, json_object_get(row, "completed"));
 			buf_adds(b, "\n");
+			any |= json_integer_value(json_object_get(row, "actions")) > 0;
 		}
-		*nseries = 2;
-		return i > 0;
+		json_decref(cycles);
+		l->nseries = 2;
+		l->nquarters = (int)json_array_size(points);
+		return any;
 	}
 	return false;
 }
@@ -188,16 +312,20 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 	char dir[] = "/tmp/workplan-chart-XXXXXX", file[64], home[80], a[PERIOD_STRLEN],
 	     z[PERIOD_STRLEN], when[40], stamp[32], pdfdate[16], why[64];
 	struct buf tsv, script;
-	int nseries = 0, fd, rc = -1;
+	struct layout l;
+	int fd, rc = -1;
+	bool any;
 
 	memset(res, 0, sizeof *res);
 	buf_init(&tsv, 4 << 20);
 	buf_init(&script, 1 << 20);
 	file[0] = '\0';
-	if (!chart_tsv(k->name, data, &tsv, &nseries)) {
-		snprintf(err, n, "the chart has no data");
+	if (!json_is_object(data)) {
+		snprintf(err, n, "the job carries no chart data");
 		goto out;
 	}
+	/* nothing to draw is still a chart: one that says so */
+	any = chart_tsv(k->name, data, &tsv, &l);
 	/* title and footer from validated parameters only */
 	param_period(params, "as_of", a);
 	param_period(params, "from", when);
@@ -220,7 +348,14 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 		goto clean;
 	}
 	close(fd);
-	buf_printf(&script, "%s\ndatafile = '%s'\nnseries = %d\n", terminal(f), file, nseries);
+	buf_printf(&script, "%s\ndatafile = '%s'\nnseries = %d\nnquarters = %d\nnblocks = %d\n", terminal(f),
+		   file, l.nseries, l.nquarters, l.nblocks);
+	if (l.nblocks) {
+		buf_printf(&script, "array block_x[%d]\narray block_name[%d]\n", l.nblocks, l.nblocks);
+		for (int i = 0; i < l.nblocks; i++)
+			buf_printf(&script, "block_x[%d] = %d\nblock_name[%d] = '%s'\n", i + 1, l.block_x[i], i + 1,
+				   l.block_name[i]);
+	}
 	if (json_integer_value(json_object_get(params, "pillar")) > 0)
 		buf_printf(&script, "charttitle = '%s, pillar %lld, %s'\n", k->what,
 			   json_integer_value(json_object_get(params, "pillar")), when);
@@ -229,7 +364,7 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 	buf_printf(&script, "footer = 'UN Network on Racial Discrimination and Protection of"
 			    " Minorities. Period %s; data as of %s.'\n", when, stamp);
 	buf_adds(&script, chart_file("charts/common.gp"));
-	buf_adds(&script, chart_file(k->template));
+	buf_adds(&script, chart_file(any ? k->template : "charts/empty.gp"));
 	snprintf(home, sizeof home, "HOME=%s", dir);
 	{
 		const char *argv[] = { w->gnuplot, NULL };
