@@ -209,17 +209,27 @@ struct round {
 	long long *job;            /* [max_waiting] */
 	bool *gone;                /* [max_waiting] */
 	int nended;
-	long long *ended;          /* [2 * max_waiting]: job ids... */
+	long long *ended;          /* [max_waiting]: job ids... */
 	bool *failed;              /* ...and whether each failed */
 	bool checked;              /* every snapshot place's job state was read */
 };
 
+/* Keeps an ended job that a place of the snapshot waits for (a place
+ * that started waiting since reads its job's state in the next round). */
 static void round_ended(struct round *r, long long job, bool failed)
 {
-	if (r->nended < 2 * max_waiting) {
-		r->ended[r->nended] = job;
-		r->failed[r->nended++] = failed;
-	}
+	for (int i = 0; i < r->nended; i++)
+		if (r->ended[i] == job)
+			return;
+	for (int i = 0; i < r->n; i++)
+		if (r->job[i] == job) {
+			/* at most one entry per job of the snapshot: it fits */
+			if (r->nended < max_waiting) {
+				r->ended[r->nended] = job;
+				r->failed[r->nended++] = failed;
+			}
+			return;
+		}
 }
 
 /* Notifications already read into libpq's buffer: "<id> <state>". */
@@ -302,8 +312,8 @@ static void *chartwait_thread(void *arg)
 		.seq = xcalloc((size_t)max_waiting, sizeof *r.seq),
 		.job = xcalloc((size_t)max_waiting, sizeof *r.job),
 		.gone = xcalloc((size_t)max_waiting, sizeof *r.gone),
-		.ended = xcalloc((size_t)max_waiting * 2, sizeof *r.ended),
-		.failed = xcalloc((size_t)max_waiting * 2, sizeof *r.failed),
+		.ended = xcalloc((size_t)max_waiting, sizeof *r.ended),
+		.failed = xcalloc((size_t)max_waiting, sizeof *r.failed),
 	};
 	PGconn *listening = NULL; /* the connection that LISTENs, if any */
 	long long next_poll = 0;
@@ -342,6 +352,8 @@ static void *chartwait_thread(void *arg)
 		now = now_us();
 		if (need_check || (r.n && now >= next_poll))
 			timeout_ms = 0;
+		else if (!r.n && listening)
+			timeout_ms = -1; /* nothing waits: sleep until woken */
 		else {
 			if (r.n && next_poll < soonest)
 				soonest = next_poll;
