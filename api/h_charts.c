@@ -2,26 +2,35 @@
  * (SPEC section 6). The data comes from the same sums as /v1/progress; the
  * image is drawn by a worker and stored once under the hash of its kind,
  * format, parameters, templates and data, so a URL answers the same bytes
- * until the data changes, and a new update gives a new image at once. */
+ * until the data changes, and a new update gives a new image at once.
+ * A chart not drawn yet is queued (one job however many ask) and the
+ * request is suspended, holding no thread, until the job ends or 10 s
+ * pass (api/chartwait.c); then the handler runs again and answers. */
 #include "chart.h"
+#include "chartwait.h"
 #include "handlers.h"
 #include "jspec.h"
 #include "period.h"
 #include "query.h"
 #include "queue.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define WAIT_US (10 * 1000000LL)
 
 DB_STMT(stmt_artifact_get,
 	"SELECT encode(sha256, 'hex'), media_type, bytes FROM artifact WHERE key = decode($1, 'hex')");
-DB_STMT(stmt_job_state, "SELECT state, last_error FROM job WHERE id = $1::bigint");
+DB_STMT(stmt_job_error, "SELECT last_error FROM job WHERE id = $1::bigint");
+/* one member's chart requests queue one at a time (6368617: this lock's class) */
+DB_STMT(stmt_chart_member_lock, "SELECT pg_advisory_xact_lock(6368617, hashint8($1::bigint))");
+DB_STMT(stmt_chart_queue_state,
+	"SELECT (SELECT id FROM job WHERE kind = 'render_chart' AND key = $1"
+	"         AND state IN ('queued', 'running')),"
+	"       (SELECT count(*) FROM job WHERE requested_by = $2::bigint AND kind = 'render_chart'"
+	"         AND state IN ('queued', 'running'))");
 
 struct chart_req {
 	const struct chart_kind *kind;
@@ -229,15 +238,125 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 	return true;
 }
 
+/* A chart being drawn for this request: its state across the suspension. */
+struct chart_pending {
+	struct chart_wait *wait;
+	long long job;
+	char key[2 * SHA256_LEN + 1];
+};
+
+static void chart_pending_free(void *state)
+{
+	struct chart_pending *p = state;
+
+	chartwait_free(p->wait);
+	free(p);
+}
+
+struct chart_enqueue {
+	long long member_id;
+	const char *key, *payload;
+	long long job;
+	bool busy; /* the member has as many chart jobs queued as allowed */
+};
+
+/* Queues the drawing unless it is queued or running already (then that
+ * job is the one to wait for). A member may have only so many new ones
+ * queued at once; the advisory lock makes the count and the insert of one
+ * member's concurrent requests happen one after the other. */
+static enum db_rc chart_enqueue_txn(struct db *db, void *cls)
+{
+	struct chart_enqueue *e = cls;
+	char member[24];
+	enum db_rc rc;
+	PGresult *r;
+
+	e->busy = false;
+	snprintf(member, sizeof member, "%lld", e->member_id);
+	if (e->member_id) {
+		rc = db_query(db, &stmt_chart_member_lock, 1, (const char *const[]){ member }, &r);
+		if (rc != DB_OK)
+			return rc;
+		PQclear(r);
+		rc = db_query(db, &stmt_chart_queue_state, 2, (const char *const[]){ e->key, member }, &r);
+		if (rc != DB_OK)
+			return rc;
+		if (!PQgetisnull(r, 0, 0)) {
+			e->job = atoll(PQgetvalue(r, 0, 0));
+			PQclear(r);
+			return DB_OK;
+		}
+		e->busy = atoll(PQgetvalue(r, 0, 1)) >= chartwait_per_member();
+		PQclear(r);
+		if (e->busy)
+			return DB_ABORT;
+	}
+	/* DB_RETRY when another request queued the same key meanwhile: the
+	 * transaction runs again and finds that job */
+	return queue_enqueue_for(db, "render_chart", e->key, e->payload, 3, e->member_id, &e->job);
+}
+
+static int reply_come_back(struct request *rq, long long job)
+{
+	char body[96];
+
+	snprintf(body, sizeof body, "{\"state\":\"queued\",\"job\":%lld}", job);
+	return reply_full(rq, 202, "application/json", body, strlen(body),
+			  (const char *const[]){ "Retry-After", "2", NULL });
+}
+
+static int reply_too_many(struct request *rq)
+{
+	char detail[160];
+
+	snprintf(detail, sizeof detail,
+		 "you have %d charts being drawn already; ask again once they are done",
+		 chartwait_per_member());
+	return reply_problem_with(rq, PROBLEM_RATE_LIMITED, detail, NULL,
+				  (const char *const[]){ "Retry-After", "5", NULL });
+}
+
+/* The handler again, once the wait is over: the image, the failure, or
+ * come back later. */
+static int chart_resumed(struct request *rq, struct chart_pending *p)
+{
+	enum chartwait_outcome o = chartwait_outcome(p->wait);
+	char ids[24];
+	PGresult *r;
+	int ret;
+
+	if (o == CHARTWAIT_PENDING) {
+		BUG("a chart request ran again while it was still waiting");
+		return reply_problem(rq, PROBLEM_INTERNAL, "an internal error occurred", NULL);
+	}
+	if (o == CHARTWAIT_GONE)
+		return reply_come_back(rq, p->job); /* nobody is listening: no work */
+	if (serve_artifact(rq, p->key, &ret))
+		return ret;
+	if (o != CHARTWAIT_FAILED)
+		return reply_come_back(rq, p->job);
+	snprintf(ids, sizeof ids, "%lld", p->job);
+	if (db_query(request_db(rq), &stmt_job_error, 1, (const char *const[]){ ids }, &r) == DB_OK) {
+		if (PQntuples(r) == 1)
+			log_warn("chart job %lld failed: %s", p->job, PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	return reply_problem(rq, PROBLEM_INTERNAL, "the chart could not be drawn", NULL);
+}
+
 int h_chart(struct request *rq)
 {
 	struct chart_req c = { 0 };
-	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, *payload = NULL, hex[2 * SHA256_LEN + 1], ids[24];
+	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, *payload = NULL, hex[2 * SHA256_LEN + 1];
 	unsigned char key[SHA256_LEN];
-	long long job = 0, deadline;
+	struct chart_enqueue e = { .member_id = rq->who.member_id };
+	struct chart_wait *wait = NULL;
+	struct chart_pending *p;
 	enum db_rc rc;
 	int ret;
 
+	if (rq->handler_state)
+		return chart_resumed(rq, rq->handler_state);
 	snprintf(name, sizeof name, "%s", rq->match.params[0]);
 	dot = strrchr(name, '.');
 	if (dot)
@@ -259,40 +378,42 @@ int h_chart(struct request *rq)
 	sha256_hex(key, hex);
 	if (serve_artifact(rq, hex, &ret))
 		goto out;
-	payload = xasprintf("{\"kind\":\"%s\",\"format\":\"%s\",\"key\":\"%s\",\"params\":%s,\"data\":%s}",
-			    c.kind->name, chart_format_name(c.format), hex, params, c.data);
-	rc = queue_enqueue(request_db(rq), "render_chart", hex, payload, 3, &job);
-	if (rc == DB_RETRY)
-		rc = queue_enqueue(request_db(rq), "render_chart", hex, payload, 3, &job);
-	if (rc != DB_OK) {
-		ret = reply_db_failure(rq, rc);
+	/* a place to wait in first: past its bound a member queues nothing;
+	 * with every place taken the job is still queued, without a wait */
+	if (chartwait_reserve(rq->who.member_id, &wait) == CHARTWAIT_MEMBER_FULL) {
+		ret = reply_too_many(rq);
 		goto out;
 	}
-	/* wait for a worker, up to 10 s, then tell the caller to come back */
-	deadline = now_us() + WAIT_US;
-	snprintf(ids, sizeof ids, "%lld", job);
-	while (now_us() < deadline) {
-		PGresult *r;
-
-		usleep(50000);
-		if (serve_artifact(rq, hex, &ret))
-			goto out;
-		rc = db_query(request_db(rq), &stmt_job_state, 1, (const char *const[]){ ids }, &r);
-		if (rc == DB_OK && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "failed")) {
-			log_warn("chart job %lld failed: %s", job, PQgetvalue(r, 0, 1));
-			PQclear(r);
-			ret = reply_problem(rq, PROBLEM_INTERNAL, "the chart could not be drawn", NULL);
-			goto out;
-		}
-		PQclear(r);
+	payload = xasprintf("{\"kind\":\"%s\",\"format\":\"%s\",\"key\":\"%s\",\"params\":%s,\"data\":%s}",
+			    c.kind->name, chart_format_name(c.format), hex, params, c.data);
+	e.key = hex;
+	e.payload = payload;
+	rc = db_transaction(request_db(rq), chart_enqueue_txn, &e);
+	if (e.busy || rc != DB_OK) {
+		chartwait_free(wait);
+		ret = e.busy ? reply_too_many(rq) : reply_db_failure(rq, rc);
+		goto out;
 	}
-	{
-		char body[96];
-
-		snprintf(body, sizeof body, "{\"state\":\"queued\",\"job\":%lld}", job);
-		ret = reply_full(rq, 202, "application/json", body, strlen(body),
-				 (const char *const[]){ "Retry-After", "2", NULL });
+	if (!wait) {
+		ret = reply_come_back(rq, e.job);
+		goto out;
 	}
+	p = xcalloc(1, sizeof *p);
+	p->wait = wait;
+	p->job = e.job;
+	memcpy(p->key, hex, sizeof p->key);
+	rq->handler_state = p;
+	rq->handler_state_free = chart_pending_free;
+	if (!chartwait_suspend(wait, rq->conn, e.job)) {
+		ret = reply_come_back(rq, e.job); /* the server is stopping */
+		goto out;
+	}
+	/* suspended: no reply yet, and no database connection held meanwhile */
+	if (rq->db_busy) {
+		rq->db_busy = false;
+		metrics_db_busy(-1);
+	}
+	ret = MHD_YES;
 out:
 	json_decref(c.params);
 	free(c.data);

@@ -815,6 +815,8 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 	if (rq->db_busy)
 		metrics_db_busy(-1);
+	if (rq->handler_state_free)
+		rq->handler_state_free(rq->handler_state);
 	json_decref(rq->json);
 	buf_free(&rq->body);
 	buf_free(&rq->cache_key);

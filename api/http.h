@@ -41,6 +41,11 @@ struct request {
 	bool db_busy;            /* holds the thread's connection */
 	struct buf cache_key;    /* a ROUTE_CACHE read: what its answer is kept under */
 	uint64_t cache_version;  /* taken before the handler read the database */
+	/* A handler's own state across calls for this request (a suspended
+	 * request's handler runs again once resumed); http_completed hands it
+	 * to handler_state_free. */
+	void *handler_state;
+	void (*handler_state_free)(void *state);
 };
 
 /* The calling thread's database connection (opened lazily). */

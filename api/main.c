@@ -1,8 +1,10 @@
 /* workplan-api: the HTTP server. libmicrohttpd runs an internal epoll
  * thread pool; each pool thread opens its own PostgreSQL connection on
- * first use. SIGTERM or SIGINT: stop accepting, let requests in flight
- * finish (up to 10 s), exit. */
+ * first use. SIGTERM or SIGINT: stop accepting, answer the chart requests
+ * suspended while a worker draws, let requests in flight finish (up to
+ * 10 s), exit. */
 #include "cache.h"
+#include "chartwait.h"
 #include "config.h"
 #include "http.h"
 #include "limit.h"
@@ -97,9 +99,11 @@ int main(void)
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
 	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
 	limit_init(cfg.rate_limit, cfg.auth_failures, cfg.max_per_ip);
+	chartwait_start(cfg.database_url, cfg.chart_waiting_max, cfg.chart_queue_per_member);
 
 	d = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+		/* chart requests wait for a worker suspended (api/chartwait.c) */
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, accept_connection, NULL, http_access, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -128,6 +132,8 @@ int main(void)
 		;
 	log_info("%s: draining", strsignal(sig));
 	listen_fd = MHD_quiesce_daemon(d);
+	/* libmicrohttpd must find no suspended connection when it stops */
+	chartwait_stop();
 	deadline = now_us() + 10 * 1000000LL;
 	while (http_in_flight() > 0 && now_us() < deadline)
 		usleep(10000);

@@ -3,6 +3,7 @@
  * connections open and in use, requests in flight. */
 #include "metrics.h"
 #include "cache.h"
+#include "chartwait.h"
 #include "http.h"
 #include "util.h"
 
@@ -117,8 +118,11 @@ int h_metrics(struct request *rq)
 		       "workplan_db_connections_in_use %d\n"
 		       "# HELP workplan_http_requests_in_flight Requests being served now.\n"
 		       "# TYPE workplan_http_requests_in_flight gauge\n"
-		       "workplan_http_requests_in_flight %d\n",
-		   db_open_connections(), atomic_load(&db_busy), http_in_flight());
+		       "workplan_http_requests_in_flight %d\n"
+		       "# HELP workplan_chart_requests_waiting Chart requests suspended until a worker draws their chart.\n"
+		       "# TYPE workplan_chart_requests_waiting gauge\n"
+		       "workplan_chart_requests_waiting %d\n",
+		   db_open_connections(), atomic_load(&db_busy), http_in_flight(), chartwait_waiting());
 	buf_printf(&b, "# HELP workplan_auth_failures_total Requests whose token authenticates nobody.\n"
 		       "# TYPE workplan_auth_failures_total counter\n"
 		       "workplan_auth_failures_total %lu\n"

@@ -16,6 +16,8 @@ struct config {
 	int max_per_ip;              /* WORKPLAN_MAX_PER_IP, default 128 connections */
 	int rate_limit;              /* WORKPLAN_RATE_LIMIT, default 100 requests/s; 0: off */
 	int auth_failures;           /* WORKPLAN_AUTH_FAILURES, default 20 a minute per address; 0: off */
+	int chart_waiting_max;       /* WORKPLAN_CHART_WAITING_MAX, default 256 suspended requests */
+	int chart_queue_per_member;  /* WORKPLAN_CHART_QUEUE_PER_MEMBER, default 8 */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

@@ -6,8 +6,8 @@
 #include <string.h>
 
 DB_STMT(stmt_enqueue,
-	"WITH ins AS (INSERT INTO job (kind, key, payload, max_attempts)"
-	"  VALUES ($1, $2, $3::jsonb, $4::int)"
+	"WITH ins AS (INSERT INTO job (kind, key, payload, max_attempts, requested_by)"
+	"  VALUES ($1, $2, $3::jsonb, $4::int, nullif($5::bigint, 0))"
 	"  ON CONFLICT (kind, key) WHERE state IN ('queued', 'running') DO NOTHING RETURNING id)"
 	" SELECT id FROM ins UNION ALL"
 	" SELECT id FROM job WHERE kind = $1 AND key = $2 AND state IN ('queued', 'running')"
@@ -50,12 +50,21 @@ void job_clear(struct job *job)
 enum db_rc queue_enqueue(struct db *db, const char *kind, const char *key,
 			 const char *payload_json, int max_attempts, long long *id)
 {
-	char max[16];
+	return queue_enqueue_for(db, kind, key, payload_json, max_attempts, 0, id);
+}
+
+enum db_rc queue_enqueue_for(struct db *db, const char *kind, const char *key,
+			     const char *payload_json, int max_attempts, long long member_id,
+			     long long *id)
+{
+	char max[16], member[24];
 	enum db_rc rc;
 	PGresult *r;
 
 	snprintf(max, sizeof max, "%d", max_attempts);
-	rc = db_query(db, &stmt_enqueue, 4, (const char *const[]){ kind, key, payload_json, max }, &r);
+	snprintf(member, sizeof member, "%lld", member_id);
+	rc = db_query(db, &stmt_enqueue, 5,
+		      (const char *const[]){ kind, key, payload_json, max, member }, &r);
 	if (rc != DB_OK)
 		return rc;
 	/* lost a race with a job that finished meanwhile: queue again */

@@ -27,6 +27,12 @@ void job_clear(struct job *job);
  * *id is the job that will do the work either way. */
 enum db_rc queue_enqueue(struct db *db, const char *kind, const char *key,
 			 const char *payload_json, int max_attempts, long long *id);
+/* The same, recording member_id (0: nobody) as who asked for a new job.
+ * Both answer DB_RETRY when a concurrent enqueue of the same key has not
+ * committed yet as this one started: run the enclosing transaction again. */
+enum db_rc queue_enqueue_for(struct db *db, const char *kind, const char *key,
+			     const char *payload_json, int max_attempts, long long member_id,
+			     long long *id);
 /* Takes the next job that is due (or whose lease expired). *got is false
  * when there is none. */
 enum db_rc queue_claim(struct db *db, const char *worker, int lease_s, struct job *job,
