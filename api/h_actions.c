@@ -2,6 +2,7 @@
  * status update. Members read; co-chairs create, edit and archive (key
  * actions are never deleted). */
 #include "handlers.h"
+#include "jsonout.h"
 #include "jspec.h"
 #include "query.h"
 
@@ -31,8 +32,8 @@ DB_STMT(stmt_actions_list,
 	" ORDER BY a.id LIMIT $2");
 DB_STMT(stmt_action_get, "SELECT action_json(a)::text, a.version::text FROM action a WHERE a.id = $1::bigint");
 DB_STMT(stmt_action_lock,
-	"SELECT action_json(a)::text, a.version::text FROM action a WHERE a.id = $1::bigint"
-	" FOR UPDATE");
+	"SELECT action_json(a)::text, a.version::text, a.archived FROM action a"
+	" WHERE a.id = $1::bigint FOR UPDATE");
 DB_STMT(stmt_action_insert,
 	"INSERT INTO action (pillar, cycle, year, title, description, due_date, tags)"
 	" VALUES ($1::int, $2, $3::int, $4, coalesce($5, ''), $6::date,"
@@ -44,7 +45,9 @@ DB_STMT(stmt_action_update,
 	" tags = CASE WHEN $6::json IS NULL THEN tags"
 	"             ELSE ARRAY(SELECT json_array_elements_text($6::json)) END,"
 	" year = coalesce($7::int, year), archived = coalesce($8::bool, archived),"
-	" version = version + 1" /* every accepted write is a new version, leads included */
+	/* the one place a version moves: every write that changes something,
+	 * leads included (one that changes nothing is rolled back) */
+	" version = version + 1, updated_at = now()"
 	" WHERE id = $1::bigint");
 DB_STMT(stmt_action_leads_clear, "DELETE FROM action_lead WHERE action_id = $1::bigint");
 /* the given leads, or the pillar's when none are given */
@@ -133,11 +136,15 @@ struct action_write {
 	const char *cycle, *title, *description, *due_date;
 	bool has_year, has_due, has_archived, archived;
 	json_t *leads, *tags;
+	bool restores_only;  /* PATCH: an archived action takes only a restore */
 	/* outcome */
 	enum problem problem;
 	const char *detail;
-	char *result;
+	char *before, *result;
+	bool unchanged;      /* rolled back: the write changed nothing */
 };
+
+static const char *const unversioned[] = { "version", "updated_at", NULL };
 
 static char *dump_or_null(json_t *v)
 {
@@ -168,6 +175,7 @@ static enum db_rc action_result(struct db *db, struct action_write *w)
 
 	if (rc != DB_OK)
 		return rc;
+	free(w->result);
 	w->result = strdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return DB_OK;
@@ -210,12 +218,15 @@ static int action_write_reply(struct request *rq, struct action_write *w, enum d
 				 (const char *const[]){ "Location", location, NULL });
 	} else if (rc == DB_OK) {
 		ret = reply_json(rq, status, w->result, strlen(w->result));
+	} else if (rc == DB_ABORT && w->unchanged) {
+		ret = reply_json(rq, 200, w->before, strlen(w->before));
 	} else if (rc == DB_ABORT) {
 		ret = reply_problem(rq, w->problem, w->detail, NULL);
 	} else {
 		ret = reply_rejected(rq, rc, action_constraints);
 	}
 	free(w->result);
+	free(w->before);
 	return ret;
 }
 
@@ -264,6 +275,14 @@ static enum db_rc action_lock(struct db *db, struct action_write *w)
 		w->problem = PROBLEM_PRECONDITION_FAILED;
 		w->detail = "the key action changed since you read it: GET it again";
 		rc = DB_ABORT;
+	} else if (w->restores_only && PQgetvalue(r, 0, 2)[0] == 't' &&
+		   !(w->has_archived && !w->archived)) {
+		w->problem = PROBLEM_CONFLICT;
+		w->detail = "the key action is archived: restore it first with {\"archived\":false}";
+		rc = DB_ABORT;
+	} else {
+		free(w->before);
+		w->before = strdup(PQgetvalue(r, 0, 0));
 	}
 	PQclear(r);
 	return rc;
@@ -293,7 +312,13 @@ static enum db_rc action_patch_txn(struct db *db, void *cls)
 		if (rc != DB_OK)
 			return rc;
 	}
-	return action_result(db, w);
+	rc = action_result(db, w);
+	/* a write that changes nothing leaves no version and no audit row */
+	if (rc == DB_OK && json_text_same(w->before, w->result, unversioned)) {
+		w->unchanged = true;
+		return DB_ABORT;
+	}
+	return rc;
 }
 
 /* PATCH and DELETE: path id and If-Match; false once a reply is queued. */
@@ -314,7 +339,7 @@ static bool action_write_begin(struct request *rq, struct action_write *w, int *
 
 int h_action_patch(struct request *rq)
 {
-	struct action_write w = { .rq = rq };
+	struct action_write w = { .rq = rq, .restores_only = true };
 	const struct js_field spec[] = {
 		{ .name = "year", .type = JS_INT, .min = 1945, .max = 2200, .out = &w.year, .present = &w.has_year },
 		{ .name = "title", .type = JS_STRING, .min = 1, .max = 300, .out = &w.title },

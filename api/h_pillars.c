@@ -1,6 +1,7 @@
 /* /v1/pillars: the eight pillars of the work plan with their leads, action
  * counts and the current status of their actions; co-chairs edit them. */
 #include "handlers.h"
+#include "jsonout.h"
 #include "http.h"
 #include "jspec.h"
 #include "query.h"
@@ -53,6 +54,8 @@ DB_STMT(stmt_pillar_lock, PILLAR_SQL(" FOR UPDATE OF p"));
 DB_STMT(stmt_pillar_update,
 	"UPDATE pillar SET name = coalesce($2, name), status = coalesce($3, status),"
 	" inactive_reason = CASE WHEN $4::bool THEN $5 ELSE inactive_reason END,"
+	/* the one place a version moves (a write that changes nothing is
+	 * rolled back) */
 	" version = version + 1"
 	" WHERE number = $1::int");
 DB_STMT(stmt_pillar_leads_clear, "DELETE FROM pillar_lead WHERE pillar = $1::int");
@@ -111,7 +114,8 @@ struct pillar_patch {
 	enum problem problem;
 	const char *detail;
 	json_t *errors;
-	char *result; /* the new representation */
+	char *before, *result; /* the representation before, and after */
+	bool unchanged;        /* rolled back: the write changed nothing */
 };
 
 static enum db_rc pillar_patch_txn(struct db *db, void *cls)
@@ -142,6 +146,8 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 		pp->detail = "the pillar changed since you read it: GET it again";
 		return DB_ABORT;
 	}
+	free(pp->before);
+	pp->before = strdup(PQgetvalue(r, 0, 0));
 	/* an inactive pillar says why; an active one has no such reason */
 	inactive = pp->has_status ? pp->status == 1 : !strcmp(PQgetvalue(r, 0, 2), "inactive");
 	if (inactive && (pp->has_reason ? pp->reason_null : PQgetisnull(r, 0, 3))) {
@@ -186,6 +192,11 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	free(pp->result);
 	pp->result = strdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
+	/* a write that changes nothing leaves no version and no audit row */
+	if (json_text_same(pp->before, pp->result, (const char *const[]){ "version", NULL })) {
+		pp->unchanged = true;
+		return DB_ABORT;
+	}
 	return DB_OK;
 }
 
@@ -217,9 +228,10 @@ int h_pillar_patch(struct request *rq)
 				     "send If-Match with the pillar's ETag or version", NULL);
 	}
 	rc = db_transaction(request_db(rq), pillar_patch_txn, &pp);
-	if (rc == DB_OK) {
+	if (rc == DB_OK || (rc == DB_ABORT && pp.unchanged)) {
 		json_decref(pp.errors);
-		ret = reply_json(rq, 200, pp.result, strlen(pp.result));
+		ret = rc == DB_OK ? reply_json(rq, 200, pp.result, strlen(pp.result))
+				  : reply_json(rq, 200, pp.before, strlen(pp.before));
 	} else if (rc == DB_ABORT && pp.problem == PROBLEM_VALIDATION) {
 		ret = reply_invalid(rq, pp.errors);
 	} else {
@@ -228,5 +240,6 @@ int h_pillar_patch(struct request *rq)
 				     : reply_db_failure(rq, rc);
 	}
 	free(pp.result);
+	free(pp.before);
 	return ret;
 }

@@ -34,7 +34,8 @@ DB_STMT(stmt_idem_expire,
 /* The action, locked against archiving, with what the checks need. */
 DB_STMT(stmt_update_target,
 	"SELECT a.archived, w.start_year, w.end_year, c.start_year,"
-	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2)"
+	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2),"
+	"  c.end_year, c.label"
 	" FROM action a JOIN cycle c ON c.label = a.cycle JOIN workplan w ON w.id = c.workplan_id"
 	" WHERE a.id = $1::bigint FOR SHARE OF a");
 DB_STMT(stmt_update_insert,
@@ -166,8 +167,14 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	}
 	if (year < atoi(PQgetvalue(r, 0, 1)) || year > atoi(PQgetvalue(r, 0, 2)))
 		js_error(p->errors, "period", "must lie within the work plan's years");
-	else if (year < atoi(PQgetvalue(r, 0, 3)))
-		js_error(p->errors, "period", "must not be before the key action's cycle");
+	else if (year < atoi(PQgetvalue(r, 0, 3)) || year > atoi(PQgetvalue(r, 0, 5))) {
+		char why[96];
+
+		/* progress counts an action only in its own cycle's quarters */
+		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
+			 PQgetvalue(r, 0, 6));
+		js_error(p->errors, "period", why);
+	}
 	PQclear(r);
 	if (json_array_size(p->errors))
 		return update_abort(p, PROBLEM_VALIDATION, NULL);
@@ -226,9 +233,11 @@ int h_updates_post(struct request *rq)
 		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = statuses, .out = &p.status },
 		{ .name = "percent_complete", .type = JS_INT, .flags = JS_REQUIRED, .min = 0, .max = 100,
 		  .out = &p.percent },
-		{ .name = "narrative", .type = JS_TEXT, .flags = JS_REQUIRED, .min = 1, .max = 5000,
+		/* beside each word limit, one of characters (9 a word), so that
+		 * words joined by hyphens cannot pass for one */
+		{ .name = "narrative", .type = JS_TEXT, .flags = JS_REQUIRED, .min = 1, .max = 2700,
 		  .max_words = 300, .out = &p.narrative },
-		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 2000,
+		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 900,
 		  .max_words = 100, .out = &p.summary },
 		{ .name = "visibility", .type = JS_ENUM, .choices = visibilities, .out = &p.visibility },
 		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
@@ -440,15 +449,22 @@ int h_export_csv(struct request *rq)
 		{ 0 },
 	};
 	json_t *errors = json_array();
-	char per[PERIOD_STRLEN], disposition[80], *body;
+	char per[PERIOD_STRLEN], disposition[80], cycle[16], *body;
 	struct buf b;
 	size_t len;
-	enum db_rc rc;
+	enum db_rc rc = DB_OK;
 	PGresult *r;
 	int ret;
 
 	if (query_parse(rq, spec, NULL, errors) && !has_period)
 		js_error(errors, "period", "is required, as YYYY-Qn");
+	/* a quarter of the plan, as every other period parameter */
+	if (!json_array_size(errors))
+		progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL);
+	if (rc != DB_OK) {
+		json_decref(errors);
+		return reply_db_failure(rq, rc);
+	}
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);

@@ -535,14 +535,31 @@ static int admit_caller(struct request *rq)
 	return reply_problem(rq, p, why, NULL);
 }
 
-/* "application/json" with optional parameters such as charset=utf-8. */
+/* "application/json", with no parameter but charset=utf-8 (RFC 8259:
+ * JSON exchanged between systems is UTF-8; another charset would be a
+ * body we read wrong). */
 static bool is_json_type(const char *ct)
 {
 	size_t n = strlen("application/json");
+	const char *p;
 
 	if (!ct || strncasecmp(ct, "application/json", n))
 		return false;
-	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+	for (p = ct + n; *p;) {
+		char name[16], value[16];
+		int used = 0;
+
+		p += strspn(p, " \t");
+		if (*p != ';')
+			return false;
+		p += 1 + strspn(p + 1, " \t");
+		if (sscanf(p, "%15[^= \t;]=%15[^ \t;]%n", name, value, &used) != 2 ||
+		    strcasecmp(name, "charset") ||
+		    (strcasecmp(value, "utf-8") && strcasecmp(value, "\"utf-8\"")))
+			return false;
+		p += used;
+	}
+	return true;
 }
 
 /* Does the request carry a body? Decided from the headers. */
@@ -600,7 +617,7 @@ static int http_admit(struct request *rq)
 					     "the body is larger than 64 KiB", NULL);
 		if (!is_json_type(request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 			return reply_problem(rq, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-					     "send the body as application/json", NULL);
+					     "send the body as application/json in UTF-8", NULL);
 	}
 	return -1;
 }

@@ -23,3 +23,18 @@ char *json_normal(const char *text, size_t len, size_t *out_len)
 	json_decref(v);
 	return s;
 }
+
+bool json_text_same(const char *a, const char *b, const char *const *ignore)
+{
+	json_t *x = json_loads(a, 0, NULL), *y = json_loads(b, 0, NULL);
+	bool same;
+
+	for (; ignore && *ignore; ignore++) {
+		json_object_del(x, *ignore);
+		json_object_del(y, *ignore);
+	}
+	same = x && y && json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
+}

@@ -7,6 +7,7 @@
 #define WP_JSONOUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define JSON_OUT_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
@@ -15,5 +16,9 @@
 char *json_text(const json_t *v, size_t *len);
 /* JSON text in that form; NULL when text is not one JSON document. */
 char *json_normal(const char *text, size_t len, size_t *out_len);
+
+/* Are JSON texts a and b the same document, but for the top-level keys
+ * in ignore (NULL-ended)? False when either is not JSON. */
+bool json_text_same(const char *a, const char *b, const char *const *ignore);
 
 #endif

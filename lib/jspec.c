@@ -122,6 +122,11 @@ const char *text_check(const char *s, bool multiline)
 		if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
 			return multiline ? "must not contain control characters"
 					 : "must be one line without control characters";
+		/* embeddings, overrides and isolates would reorder what follows
+		 * them wherever the line is shown (a title in a list, a file
+		 * name): "Trojan Source" */
+		if (!multiline && ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)))
+			return "must not contain bidirectional control characters";
 	}
 	return NULL;
 }
@@ -141,23 +146,78 @@ bool date_valid(const char *s)
 	return !(m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
 }
 
+/* Characters RFC 3986 allows outside percent-encodings: unreserved and
+ * sub-delims; pchar adds ':' and '@'. */
+static bool uri_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=", c));
+}
+
+static bool hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Skips what of s is made of plain characters, percent-encodings and
+ * those in extra; NULL at a malformed percent-encoding. */
+static const char *uri_run(const char *s, const char *extra)
+{
+	for (;;) {
+		if (*s == '%') {
+			if (!hex_digit(s[1]) || !hex_digit(s[2]))
+				return NULL;
+			s += 3;
+		} else if (uri_plain(*s) || (*s && strchr(extra, *s))) {
+			s++;
+		} else {
+			return s;
+		}
+	}
+}
+
+/* An absolute http or https URI by RFC 3986 (section 3): a host, an
+ * optional port, no user information; path, query and fragment of the
+ * characters the RFC allows (anything else, such as non-ASCII letters,
+ * spaces, '|' or '{', percent-encoded). */
 bool url_valid(const char *s)
 {
-	const char *host;
+	const char *p, *end;
 
+	if (strlen(s) > 2048)
+		return false;
 	if (!strncasecmp(s, "https://", 8))
-		host = s + 8;
+		p = s + 8;
 	else if (!strncasecmp(s, "http://", 7))
-		host = s + 7;
+		p = s + 7;
 	else
 		return false;
-	if (!*host || strchr("/?#:@", *host))
-		return false;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7F || *p == '"' || *p == '<' ||
-		    *p == '>' || *p == '\\')
+	if (*p == '[') { /* an IP literal */
+		end = p + 1 + strspn(p + 1, "0123456789abcdefABCDEF:.");
+		if (*end != ']' || end == p + 1)
 			return false;
-	return strlen(s) <= 2048;
+		p = end + 1;
+	} else {
+		end = uri_run(p, "");
+		if (!end || end == p || *end == '@')
+			return false;
+		p = end;
+	}
+	if (*p == ':') {
+		size_t n = strspn(p + 1, "0123456789");
+
+		if (n < 1 || n > 5 || atol(p + 1) > 65535)
+			return false;
+		p += 1 + n;
+	}
+	if (*p && *p != '/' && *p != '?' && *p != '#')
+		return false;
+	p = uri_run(p, ":@/");
+	if (p && *p == '?')
+		p = uri_run(p + 1, ":@/?");
+	if (p && *p == '#')
+		p = uri_run(p + 1, ":@/?");
+	return p && !*p;
 }
 
 /* A copy of s fit for JSON: well-formed UTF-8 kept, any other byte '?'. */
@@ -227,6 +287,20 @@ static void path_index(char *out, size_t n, const char *path, size_t index)
 		out[n - 1] = '\0';
 }
 
+/* Is s white space alone (ASCII or Unicode spaces, line breaks, BOM)? */
+static bool text_blank(const char *s)
+{
+	while (*s) {
+		unsigned long c = utf8_next(&s);
+
+		if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0 || c == 0x1680 ||
+		      (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+		      c == 0x205F || c == 0x3000 || c == 0xFEFF))
+			return false;
+	}
+	return true;
+}
+
 static bool js_check_length(const struct js_field *f, const char *s, const char *path,
 			    json_t *errors)
 {
@@ -236,6 +310,8 @@ static bool js_check_length(const struct js_field *f, const char *s, const char 
 	if (n < f->min)
 		return f->min == 1 ? js_fail(errors, path, "must not be empty")
 				   : js_fail(errors, path, "must be at least %lld characters", f->min);
+	if (f->min >= 1 && text_blank(s))
+		return js_fail(errors, path, "must not be blank");
 	if (n > max)
 		return js_fail(errors, path, "must be at most %lld characters", max);
 	return true;
@@ -261,7 +337,9 @@ static bool js_check_string(const struct js_field *f, const json_t *v, const cha
 	if (f->type == JS_DATE && !date_valid(s))
 		return js_fail(errors, path, "must be a date YYYY-MM-DD");
 	if (f->type == JS_URL && !url_valid(s))
-		return js_fail(errors, path, "must be an http or https URL");
+		return js_fail(errors, path,
+			       "must be an http or https URI (RFC 3986: no user name or password,"
+			       " other characters percent-encoded)");
 	if (f->out)
 		*(const char **)f->out = s;
 	return true;

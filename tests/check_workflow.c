@@ -707,6 +707,120 @@ END_TEST
 /* A key answers only the request it first answered: the same key and body
  * on another action (or one the caller may not write, or none) is 409,
  * never the first action's update, and stores nothing. */
+/* What the review found accepted: URIs outside RFC 3986, bidirectional
+ * controls in one-line text, blank text, words joined by hyphens past
+ * the limit, a period outside the action's cycle, a charset other than
+ * UTF-8. Each is a 422 (or 415) naming its field, and writes nothing. */
+#define U2 "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"," \
+	"\"evidence\":[{\"title\":\"a\",\"url\":\"https://[::1]:8443/caf%C3%A9/a;b=c?q=(1)&r=@x#top\"}]}"
+
+START_TEST(precise_refusals_name_their_field_and_write_nothing)
+{
+	static char body[8000], joined[4000];
+	static const struct { const char *body, *field; } cases[] = {
+#define U(url) "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"evidence\":[{\"title\":\"a\",\"url\":\"" url "\"}]}"
+		{ U("http://example.org/caf\u00e9"), "evidence[0].url" },
+		{ U("http://example.org/a|b"), "evidence[0].url" },
+		{ U("http://example.org/{x}"), "evidence[0].url" },
+		{ U("http://example.org/%zz"), "evidence[0].url" },
+		{ U("http://user:pass@example.org/"), "evidence[0].url" },
+		{ U("http://example.org:99999/"), "evidence[0].url" },
+		{ U("http:///path"), "evidence[0].url" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\","
+		  "\"evidence\":[{\"title\":\"report\u202egnp.exe\",\"url\":\"https://un.org/\"}]}", "evidence[0].title" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\" \\n\\t \\u3000\"}", "narrative" },
+		{ "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\","
+		  "\"visibility\":\"public\",\"public_summary\":\"   \"}", "public_summary" },
+		{ "{\"period\":\"2022-Q1\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\"}", "period" },
+#undef U
+	};
+	long action = action_of_pillar(1), before = rows("SELECT count(*) FROM status_update");
+	struct resp *r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = post_update(who_lead, action, cases[i].body, NULL);
+		t_assert_problem(r, 422, "validation");
+		ck_assert_msg(!strcmp(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
+				      cases[i].field), "%s: %s", cases[i].body, r->body);
+		t_resp_free(r);
+	}
+	/* one "word" of 2 800 characters: within 300 words, past the characters */
+	for (size_t i = 0; i < 2800; i += 4)
+		memcpy(joined + i, "aaa-", 4);
+	joined[2799] = 'a';
+	joined[2800] = '\0';
+	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", joined);
+	r = post_update(who_lead, action, body, NULL);
+	t_assert_problem(r, 422, "validation");
+	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"), "narrative");
+	t_resp_free(r);
+	/* a body in another charset */
+	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json; charset=iso-8859-1",
+		   "{}", 2, NULL);
+	t_assert_problem(r, 415, "unsupported-media-type");
+	t_resp_free(r);
+	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before);
+	/* what RFC 3986 allows, and UTF-8 said so */
+	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json; charset=UTF-8",
+		   U2, strlen(U2), NULL);
+	ck_assert_msg(r->status == 201, "%s", r->body);
+	t_resp_free(r);
+	/* the export takes only a quarter of the plan */
+	r = t_get(&srv, "/v1/export.csv?period=2030-Q1", viewer);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+	r = t_get(&srv, "/v1/export.csv?period=2019-Q4", viewer);
+	t_assert_problem(r, 422, "validation");
+	t_resp_free(r);
+}
+END_TEST
+
+/* PATCH {} changes nothing: no new version, no audit row; an archived
+ * key action takes only its restoration. */
+START_TEST(empty_patches_change_nothing_and_archived_actions_only_restore)
+{
+	long action = action_of_pillar(3), audit = rows("SELECT count(*) FROM audit");
+	char path[64], *etag;
+	struct resp *r;
+
+	snprintf(path, sizeof path, "/v1/actions/%ld", action);
+	r = t_get(&srv, path, cochair);
+	etag = t_header(r, "ETag");
+	t_resp_free(r);
+	r = send("PATCH", path, cochair, "{}", NULL);
+	t_assert_problem(r, 428, "precondition-required");
+	t_resp_free(r);
+	{
+		char h[128];
+
+		snprintf(h, sizeof h, "If-Match: %s", etag);
+		r = send("PATCH", path, cochair, "{}", h);
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_str_eq(str(r->json, "version"), "1");
+		t_resp_free(r);
+		r = send("PATCH", "/v1/pillars/3", cochair, "{}", "If-Match: \"1\"");
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_str_eq(str(r->json, "version"), "1");
+		t_resp_free(r);
+		ck_assert_int_eq(rows("SELECT count(*) FROM audit"), audit);
+		/* archived, it takes no other change */
+		r = send("DELETE", path, cochair, NULL, h);
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_str_eq(str(r->json, "version"), "2");
+		t_resp_free(r);
+		r = send("PATCH", path, cochair, "{\"title\":\"Renamed while archived\"}", "If-Match: \"2\"");
+		t_assert_problem(r, 409, "conflict");
+		t_resp_free(r);
+		r = send("PATCH", path, cochair, "{\"archived\":false}", "If-Match: \"2\"");
+		ck_assert_int_eq(r->status, 200);
+		ck_assert(json_is_false(json_object_get(r->json, "archived")));
+		ck_assert_str_eq(str(r->json, "version"), "3");
+		t_resp_free(r);
+	}
+	free(etag);
+}
+END_TEST
+
 START_TEST(idempotency_key_is_bound_to_its_path)
 {
 	const char *body = "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"Outline shared.\"}";
@@ -819,7 +933,7 @@ START_TEST(history_is_newest_first_and_the_feed_filters)
 	for (int q = 1; q <= 3; q++) {
 		char body[200];
 
-		snprintf(body, sizeof body, "{\"period\":\"2022-Q%d\",\"status\":\"on_track\",\"percent_complete\":%d,\"narrative\":\"Quarter %d.\"}",
+		snprintf(body, sizeof body, "{\"period\":\"2021-Q%d\",\"status\":\"on_track\",\"percent_complete\":%d,\"narrative\":\"Quarter %d.\"}",
 			 q, q * 20, q);
 		r = post_update(cochair, action, body, NULL);
 		ck_assert_int_eq(r->status, 201);
@@ -829,14 +943,14 @@ START_TEST(history_is_newest_first_and_the_feed_filters)
 	r = t_get(&srv, path, viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 2);
-	ck_assert_str_eq(str(json_array_get(items, 0), "period"), "2022-Q3");
-	ck_assert_str_eq(str(json_array_get(items, 1), "period"), "2022-Q2");
+	ck_assert_str_eq(str(json_array_get(items, 0), "period"), "2021-Q3");
+	ck_assert_str_eq(str(json_array_get(items, 1), "period"), "2021-Q2");
 	ck_assert_ptr_nonnull(str(r->json, "next"));
 	t_resp_free(r);
 	r = t_get(&srv, "/v1/actions/999999/updates", viewer);
 	t_assert_problem(r, 404, "not-found");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/updates?period=2022-Q2&pillar=6", viewer);
+	r = t_get(&srv, "/v1/updates?period=2021-Q2&pillar=6", viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 1);
 	ck_assert_int_eq(num(json_array_get(items, 0), "percent_complete"), 40);
@@ -920,6 +1034,8 @@ int main(void)
 	tcase_add_test(tc, every_invalid_update_is_refused_and_writes_nothing);
 	tcase_add_test(tc, idempotency_key_replays_the_same_answer_once);
 	tcase_add_test(tc, idempotency_key_is_bound_to_its_path);
+	tcase_add_test(tc, precise_refusals_name_their_field_and_write_nothing);
+	tcase_add_test(tc, empty_patches_change_nothing_and_archived_actions_only_restore);
 	tcase_add_test(tc, cursors_are_bound_to_their_list);
 	tcase_add_test(tc, bad_times_are_422_naming_them_in_our_words);
 	tcase_add_test(tc, every_answer_is_compact_json_with_utc_times);
