@@ -313,7 +313,7 @@ END_TEST
 START_TEST(taken_tcp_port_and_other_clusters_do_not_matter)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char ci[256], ci2[256];
+	char ci[256], ci2[256], cmd[1024], out[2048];
 	int port, fd, one = 1;
 
 	ck_assert_int_eq(pg("start", ci, sizeof ci), 0);
@@ -331,8 +331,11 @@ START_TEST(taken_tcp_port_and_other_clusters_do_not_matter)
 	ck_assert_int_eq(pg_in(CLUSTER2, "start", ci2, sizeof ci2), 0);
 	ck_assert_int_eq(read_port_in(CLUSTER2), port);
 	ck_assert_str_ne(ci, ci2);
-	sql_on(ci2, "SELECT 1");
 	sql_on(ci, "SELECT count(*) FROM first_only");
+	/* each its own: the second has no such table */
+	snprintf(cmd, sizeof cmd, "psql '%s dbname=postgres' -qAtX -c 'TABLE first_only' 2>&1", ci2);
+	ck_assert_int_ne(run(cmd, out, sizeof out), 0);
+	ck_assert_msg(strstr(out, "does not exist"), "%s", out);
 	close(fd);
 }
 END_TEST
