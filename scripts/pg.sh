@@ -1,5 +1,6 @@
 #!/bin/bash
-# A private PostgreSQL cluster for development and tests.
+# A private PostgreSQL cluster for development and tests, reachable by the
+# project alone.
 #
 #   scripts/pg.sh start DIR [--fresh]   start (creating if needed); prints the conninfo
 #   scripts/pg.sh stop DIR              stop it
@@ -8,6 +9,13 @@
 # DIR holds data/ (the cluster), run/ (its unix socket), port and log.
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the
 # unprivileged 'postgres' user that Debian's package creates.
+#
+# No TCP listener: the socket in run/ (mode 0700, owned by the cluster's OS
+# user) is the only way in, and peer authentication admits only the OS users
+# that run the project (the owner; root too when root runs it) as the role
+# postgres. The port only names the socket file, so clusters in different
+# folders never collide. An older cluster (trust over TCP) is brought to
+# these settings, and restarted, on its next start.
 set -euo pipefail
 
 die() { echo "pg: $*" >&2; exit 1; }
@@ -49,19 +57,9 @@ if [ "$owner" = postgres ] && ! as_pg test -x "$dir"; then
 	sock=$dir/run
 fi
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Ports below Linux's ephemeral range (32768 and up): a port there can be
-# held by some program's outgoing connection, which no probe by connecting
-# sees, and PostgreSQL then cannot bind it.
-free_port() {
-	local p from=${1:-25432}
-	[ "$from" -ge 25432 ] && [ "$from" -le 25999 ] || from=25432
-	for p in $(seq "$from" 25999); do
-		port_busy "$p" || { echo "$p"; return; }
-	done
-	die "no free TCP port between $from and 25999"
-}
+# The port names the socket file (run/.s.PGSQL.PORT); with no TCP listener
+# it need not be free on the machine.
+default_port=5432
 
 running() { as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
@@ -75,31 +73,50 @@ init_cluster() {
 	chmod 700 "$data"
 	as_pg test -w "$data" ||
 		die "user $owner cannot write $data: every folder above it must be searchable (chmod o+x)"
-	as_pg "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+	# no trust even for a moment: configure writes the real pg_hba.conf
+	as_pg "$pgbin/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=reject \
+		-E UTF8 --locale=C.UTF-8 \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-	free_port >"$dir/port"
 	touch "$dir/initialised"
 }
 
+# Writes $2 to the cluster's file $1 when it differs; returns 0 if it did.
+put_conf() {
+	local want
+	want=$(printf '%s' "$2")
+	[ "$(cat "$data/$1" 2>/dev/null)" = "$want" ] && return 1
+	printf '%s\n' "$want" >"$data/$1"
+	chown "$owner" "$data/$1"
+	chmod 600 "$data/$1"
+}
+
+# Settings that follow the folder and the OS users, rewritten at every
+# start; returns 0 if any file changed.
 configure() {
-	# Settings that follow the folder and port, rewritten at every start.
 	# A throwaway cluster skips fsync: it need not survive the machine
 	# crashing, but it keeps synchronous commits, so a commit it
 	# acknowledged survives PostgreSQL itself crashing (tests/check_chaos.c).
-	local extra=""
+	local extra="" users changed=1
 	[ -f "$dir/throwaway" ] && extra="fsync = off
 full_page_writes = off"
-	cat >"$data/postgresql.auto.conf" <<CONF
-listen_addresses = '127.0.0.1'
+	put_conf postgresql.auto.conf "# written by scripts/pg.sh at every start
+listen_addresses = ''
 port = $(cat "$dir/port")
 unix_socket_directories = '$sock'
+unix_socket_permissions = 0700
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
 log_min_error_statement = panic
-$extra
-CONF
-	chown "$owner" "$data/postgresql.auto.conf"
+$extra" && changed=0
+	put_conf pg_hba.conf "# written by scripts/pg.sh at every start: the socket alone, and only
+# for the OS users of pg_ident.conf's map 'project'
+local all all peer map=project" && changed=0
+	users=$owner
+	[ "$(id -u)" -eq 0 ] && users="root $owner"
+	put_conf pg_ident.conf "# written by scripts/pg.sh: the OS users that may connect, as postgres
+$(for u in $users; do echo "project $u postgres"; done)" && changed=0
+	return $changed
 }
 
 pg_start() {
@@ -121,6 +138,12 @@ check_stale() {
 	rm -f "$data/postmaster.pid" "$sock"/.s.PGSQL.*
 }
 
+# listen_addresses of the running server ('' as it should be)
+live_listen() {
+	"$pgbin/psql" "host=$sock port=$(cat "$dir/port") user=postgres dbname=postgres" \
+		-qAtX -c "SHOW listen_addresses" 2>/dev/null
+}
+
 start() {
 	if [ "${1:-}" = "--fresh" ]; then
 		running && as_pg "$pgbin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
@@ -129,17 +152,22 @@ start() {
 	fi
 	# a folder without the marker was left half-initialised: start over
 	[ -f "$dir/initialised" ] && [ -f "$data/PG_VERSION" ] || init_cluster
-	mkdir -p "$sock" && chown "$owner" "$sock"
+	[ -s "$dir/port" ] || echo "$default_port" >"$dir/port"
+	mkdir -p "$sock"
+	chown "$owner" "$sock"
+	chmod 700 "$sock"
 	if running && ! ready; then
 		check_stale
 	fi
+	if configure && running; then
+		echo "pg: the settings of $data changed; restarting it" >&2
+		as_pg "$pgbin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+	elif running && [ -n "$(live_listen)" ]; then
+		echo "pg: $data listens on TCP; restarting it on its socket alone" >&2
+		as_pg "$pgbin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+	fi
 	if ! running; then
 		rm -f "$data/postmaster.pid"
-		if port_busy "$(cat "$dir/port")"; then
-			echo "pg: port $(cat "$dir/port") is taken by another program; choosing another" >&2
-			free_port $(($(cat "$dir/port") + 1)) >"$dir/port"
-		fi
-		configure
 		touch "$dir/log" && chown "$owner" "$dir/log"
 		# a killed server's last backends may hold shared memory a moment longer
 		pg_start || { sleep 2; pg_start; } ||

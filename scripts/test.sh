@@ -1,7 +1,9 @@
 #!/bin/bash
 # make test: a throwaway PostgreSQL cluster under var/test-pg, a migrated
-# and seeded template database, then every check suite: unit suites first,
-# then the end-to-end suites that start the real binaries.
+# and seeded template database, then every check suite (unit and
+# end-to-end) and the replay of each fuzz corpus; the last line counts
+# every test: "N passed, N failed". A suite that is missing, runs no test
+# or stops short fails the run, as does a SUITE that names none.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,30 @@ bin=${1:-bin}
 tests=${2:-build/out/tests}
 pgdir=var/test-pg
 logdir=var/test-logs
+
+# check would quietly run a part of each suite, or none of it
+unset CK_RUN_SUITE CK_RUN_CASE CK_INCLUDE_TAGS CK_EXCLUDE_TAGS
+
+# Every suite the sources define: tests/check_NAME.c, and the corpus replay
+# check_fuzz_NAME of each tests/fuzz/fuzz_NAME.c. SUITE=cache runs
+# check_cache alone (a pattern: SUITE='fuzz_*').
+all=()
+for f in tests/check_*.c tests/fuzz/fuzz_*.c; do
+	case $f in
+	tests/fuzz/fuzz_common.c) ;;
+	tests/fuzz/*) all+=("check_$(basename "$f" .c)") ;;
+	*) all+=("$(basename "$f" .c)") ;;
+	esac
+done
+suites=()
+for name in "${all[@]}"; do
+	# shellcheck disable=SC2053 # SUITE is a pattern
+	[[ $name == check_${SUITE:-*} ]] && suites+=("$name")
+done
+if [ ${#suites[@]} -eq 0 ]; then
+	echo "test: SUITE=$SUITE names no suite; the suites: ${all[*]#check_}" >&2
+	exit 1
+fi
 
 rm -rf "$logdir" && mkdir -p "$logdir"
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh) || exit 1
@@ -34,21 +60,32 @@ export WORKPLAN_ABORT_ON_BUG=1
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 unset DATABASE_URL
 
-failed=()
-# SUITE=cache runs tests/check_cache.c alone
-for t in "$tests"/check_${SUITE:-*}; do
-	[ -x "$t" ] || continue
-	"$t" || failed+=("$(basename "$t")")
+# each suite's status in $logdir/suites and its tests in $logdir/NAME.tap,
+# counted by scripts/tally.sh
+: >"$logdir/suites"
+for name in "${suites[@]}"; do
+	t=$tests/$name
+	rc=127
+	if [ -x "$t" ]; then
+		CK_TAP_LOG_FILE_NAME="$logdir/$name.tap" "$t"
+		rc=$?
+	fi
+	# a corpus replay is not a check suite: one test, its status
+	if [[ $name == check_fuzz_* ]] && [ -x "$t" ]; then
+		printf '%s 1 - %s replays its corpus\n1..1\n' "$([ $rc -eq 0 ] && echo ok || echo not ok)" \
+			"$name" >"$logdir/$name.tap"
+	fi
+	echo "$name $rc" >>"$logdir/suites"
 done
 
 # the servers' own logs: a sanitizer report or a bug there fails the run
-if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|BUG at " "$logdir"/* 2>/dev/null; then
-	failed+=("server logs above")
+if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|BUG at " \
+	--exclude='*.tap' --exclude=suites "$logdir"/* 2>/dev/null; then
+	printf 'not ok 1 - the server logs above have a sanitizer report or a bug\n1..1\n' \
+		>"$logdir/server-logs.tap"
+	echo "server-logs 1" >>"$logdir/suites"
 fi
 
 echo
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "FAILED: ${failed[*]} (server logs in $logdir/)"
-	exit 1
-fi
-echo "all test suites passed"
+echo "server logs in $logdir/"
+scripts/tally.sh "$logdir"
