@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +391,32 @@ START_TEST(invented_token_floods_are_limited_per_address)
 }
 END_TEST
 
+/* A token looked up and not found is remembered: while the token table
+ * is locked (a lookup would wait, then 503), the same token is still
+ * answered 401 at once, and an unseen one shows what a lookup costs. */
+START_TEST(a_missed_token_is_remembered_and_costs_no_lookup)
+{
+	static const char *const env[] = { "WORKPLAN_STATEMENT_TIMEOUT_MS=300", NULL };
+	PGconn *locker = PQconnectdb(t_conninfo(db));
+	char seen[64], unseen[64];
+	struct server s;
+	PGresult *res;
+
+	snprintf(seen, sizeof seen, "wpt_%043d", 7);
+	snprintf(unseen, sizeof unseen, "wpt_%043d", 8);
+	t_server_start_env(&s, db, env);
+	ck_assert_int_eq(pillars_from(&s, "127.0.0.5", seen), 401);
+	res = PQexec(locker, "BEGIN; LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	ck_assert_int_eq(pillars_from(&s, "127.0.0.5", seen), 401);
+	ck_assert_int_eq(pillars_from(&s, "127.0.0.5", unseen), 503);
+	PQclear(PQexec(locker, "ROLLBACK"));
+	PQfinish(locker);
+	t_server_stop(&s);
+}
+END_TEST
+
 START_TEST(member_answers_are_private_and_documents_carry_a_policy)
 {
 	struct resp *r = t_get(&srv, "/v1/pillars", viewer);
@@ -442,6 +469,7 @@ int main(void)
 	tcase_add_test(tc, an_encoded_slash_never_separates_segments);
 	tcase_add_test(tc, parser_limits_answer_with_problem_documents);
 	tcase_add_test(tc, invented_token_floods_are_limited_per_address);
+	tcase_add_test(tc, a_missed_token_is_remembered_and_costs_no_lookup);
 	tcase_add_test(tc, member_answers_are_private_and_documents_carry_a_policy);
 	suite_add_tcase(s, tc);
 	return t_run(s);
