@@ -46,6 +46,13 @@ if [ ! -d tests/openapi/node_modules/@seriousme ]; then
 	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) ||
 		{ echo "test: cannot install the OpenAPI validator from the npm registry" >&2; exit 1; }
 fi
+# the browser that judges pages (Debian's chromium, from scripts/deps.sh)
+# and what drives it: playwright-core and axe-core, pinned the same way
+if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+   [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) ||
+		{ echo "test: cannot install playwright-core and axe-core from the npm registry" >&2; exit 1; }
+fi
 
 psql_() { psql "$conninfo dbname=${1}" -v ON_ERROR_STOP=1 -qAt -c "$2"; }
 psql_ postgres "CREATE DATABASE workplan_template" || exit 1
