@@ -4,6 +4,7 @@
  * updates, whatever the plan or machine. One transaction: all or nothing.
  * Progress sums are rebuilt once at the end instead of per row. */
 #include "admin.h"
+#include "clock.h"
 #include "config.h"
 #include "period.h"
 #include "util.h"
@@ -161,7 +162,7 @@ int cmd_demo(struct db *db, int argc, char **argv)
 	snprintf(seed_s, sizeof seed_s, "%ld", seed);
 	snprintf(n_s, sizeof n_s, "%ld", n_actions);
 	snprintf(m_s, sizeof m_s, "%ld", n_updates);
-	snprintf(now_s, sizeof now_s, "%d", period_of_time(time(NULL)));
+	snprintf(now_s, sizeof now_s, "%d", period_of_time(clock_now()));
 	if (db_exec(db, "BEGIN") != DB_OK || db_exec(db, demo_setup) != DB_OK)
 		return admin_db_fail(db, "demo: cannot start");
 	if (db_query(db, &stmt_demo_first_id, 0, NULL, &r) != DB_OK)

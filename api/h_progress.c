@@ -2,6 +2,7 @@
  * pillar stands at a quarter, how it moved over quarters, and who has not
  * reported. All three read the sums that sql/migrations/003_progress.sql
  * keeps up to date, so their cost does not grow with the history. */
+#include "clock.h"
 #include "handlers.h"
 #include "jspec.h"
 #include "period.h"
@@ -102,7 +103,7 @@ bool progress_scope(struct request *rq, int *period, const char *field, const ch
 	PGresult *r;
 
 	snprintf(p, sizeof p, "%d", *period);
-	snprintf(now, sizeof now, "%d", period_of_time(time(NULL)));
+	snprintf(now, sizeof now, "%d", period_of_time(clock_now()));
 	*rc = db_query(request_db(rq), &stmt_scope, 3,
 		       (const char *const[]){ *period >= 0 ? p : NULL, now, cycle_param }, &r);
 	if (*rc != DB_OK)
@@ -120,7 +121,7 @@ bool progress_scope(struct request *rq, int *period, const char *field, const ch
 		*period = atoi(PQgetvalue(r, 0, 2));
 	if (period_year(*period) < start || period_year(*period) > end)
 		js_error(errors, field, "must lie within the work plan's years");
-	else if (*period > period_of_time(time(NULL)))
+	else if (*period > period_of_time(clock_now()))
 		js_error(errors, field, "must not be after the current quarter");
 	if (cycle_param && PQgetisnull(r, 0, 4))
 		js_error(errors, "cycle", "is not a cycle of the work plan (see /v1/cycles)");

@@ -2,6 +2,7 @@
  * co-chairs review them, members read the history and the feed. Updates
  * are append-only; a POST may carry an Idempotency-Key, stored with the
  * update in the same transaction, so a retry gets the same answer. */
+#include "clock.h"
 #include "handlers.h"
 #include "jspec.h"
 #include "period.h"
@@ -258,7 +259,7 @@ int h_updates_post(struct request *rq)
 			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
 		if (p.visibility == 1 && !p.summary)
 			js_error(p.errors, "public_summary", "is required when visibility is public");
-		if (p.period > period_of_time(time(NULL)))
+		if (p.period > period_of_time(clock_now()))
 			js_error(p.errors, "period", "must not be after the current quarter");
 	}
 	p.key = request_header(rq, "Idempotency-Key");

@@ -2,6 +2,7 @@
  * dispatch, reply; metrics and one log line when the request completes.
  * Request state lives from the first callback to http_completed, which
  * frees it in one place. */
+#include "clock.h"
 #include "http.h"
 #include "auth.h"
 #include "cache.h"
@@ -335,7 +336,7 @@ static int reply_cached(struct request *rq)
 	struct hit h = { .rq = rq, .inm = request_header(rq, "If-None-Match"), .ret = MHD_NO };
 	uint64_t v = cache_version();
 	/* answers may depend on today's date (the current quarter) */
-	long long day = (long long)(time(NULL) / 86400);
+	long long day = (long long)(clock_now() / 86400);
 
 	if (!v)
 		return -1;

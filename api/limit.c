@@ -17,12 +17,19 @@ struct bucket {
 	long long at_us;   /* when tokens was last brought up to date */
 };
 
-/* connections open from one address; freed when none is */
+/* connections open from one address, and those accepted but not yet
+ * started (pending: reserved at accept, so that threads accepting at once
+ * cannot all pass the check; a reservation libmicrohttpd never starts,
+ * having dropped the connection, lapses after PENDING_US); freed when
+ * nothing is counted */
 struct peer {
 	struct peer *next;
 	unsigned char addr[16];
-	int open;
+	int open, pending;
+	long long pending_us; /* when the newest reservation was made */
 };
+
+#define PENDING_US 2000000LL
 
 struct limit {
 	double rate, burst; /* per second; rate 0: no limit */
@@ -112,17 +119,41 @@ static struct peer **peer_at(const unsigned char addr[16])
 	return p;
 }
 
+static void peer_drop_if_idle(struct peer **at)
+{
+	struct peer *p = *at;
+
+	if (p->open <= 0 && p->pending <= 0) {
+		*at = p->next;
+		free(p);
+	}
+}
+
 bool limit_conn_allowed(const struct sockaddr *sa)
 {
 	unsigned char addr[16];
-	struct peer *p;
+	struct peer **at, *p;
+	long long now = now_us();
 	bool ok;
 
 	if (!limit_addr(sa, addr))
 		return true;
 	pthread_mutex_lock(&peers_lock);
-	p = *peer_at(addr);
-	ok = !p || p->open < max_open;
+	at = peer_at(addr);
+	if (!*at) {
+		*at = xcalloc(1, sizeof **at);
+		memcpy((*at)->addr, addr, 16);
+	}
+	p = *at;
+	if (p->pending && now - p->pending_us > PENDING_US)
+		p->pending = 0;
+	ok = p->open + p->pending < max_open;
+	if (ok) {
+		p->pending++;
+		p->pending_us = now;
+	} else {
+		peer_drop_if_idle(at);
+	}
 	pthread_mutex_unlock(&peers_lock);
 	return ok;
 }
@@ -143,10 +174,9 @@ void limit_conn_count(const struct sockaddr *sa, int delta)
 	p = *at;
 	if (p) {
 		p->open += delta;
-		if (p->open <= 0) {
-			*at = p->next;
-			free(p);
-		}
+		if (delta > 0 && p->pending > 0)
+			p->pending--;
+		peer_drop_if_idle(at);
 	}
 	pthread_mutex_unlock(&peers_lock);
 }

@@ -31,9 +31,11 @@ bool limit_allows(enum limit_kind kind, const void *who, size_t n, int *retry_af
 bool limit_addr(const struct sockaddr *sa, unsigned char out[16]);
 
 /* Connections per client address (libmicrohttpd's own per-address limit
- * counts each pool thread apart). May one more connection open from sa? */
+ * counts each pool thread apart). May one more connection open from sa?
+ * If so, a place is reserved for it until it starts (limit_conn_count). */
 bool limit_conn_allowed(const struct sockaddr *sa);
-/* A connection from sa opened (+1) or closed (-1). */
+/* A connection from sa started (+1, taking its reserved place) or
+ * closed (-1). */
 void limit_conn_count(const struct sockaddr *sa, int delta);
 
 #endif

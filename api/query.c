@@ -1,5 +1,6 @@
 /* Query-string validation, cursors and list replies. */
 #include "query.h"
+#include "clock.h"
 #include "jspec.h"
 #include "period.h"
 #include "sign.h"
@@ -115,50 +116,6 @@ forged:
 
 /* ISO 8601 as PostgreSQL reads it, kept to the forms we document:
  * 2024-05-01, 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.123+02:00. */
-/* n digits at s as a number no greater than max; -1 if not. */
-static int digits(const char *s, int n, int max)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= max ? v : -1;
-}
-
-/* A date, or an RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction]
- * followed by Z or an offset of at most 14 hours. */
-static bool time_valid(const char *s)
-{
-	size_t n = strlen(s), i = 19;
-	char date[11];
-
-	if (n < 10 || n > 40)
-		return false;
-	memcpy(date, s, 10);
-	date[10] = '\0';
-	if (!date_valid(date))
-		return false;
-	if (n == 10)
-		return true;
-	if ((s[10] != 'T' && s[10] != 't') || n < 20 || digits(s + 11, 2, 23) < 0 || s[13] != ':' ||
-	    digits(s + 14, 2, 59) < 0 || s[16] != ':' || digits(s + 17, 2, 59) < 0)
-		return false;
-	if (s[i] == '.') {
-		size_t f = strspn(s + i + 1, "0123456789");
-
-		if (f < 1 || f > 9)
-			return false;
-		i += 1 + f;
-	}
-	if ((s[i] == 'Z' || s[i] == 'z') && !s[i + 1])
-		return true;
-	return (s[i] == '+' || s[i] == '-') && n - i == 6 && digits(s + i + 1, 2, 14) >= 0 &&
-	       s[i + 3] == ':' && digits(s + i + 4, 2, 59) >= 0;
-}
-
 static bool q_fail(struct query_state *st, const char *name, const char *msg)
 {
 	js_error(st->errors, name, msg);
@@ -212,7 +169,7 @@ static bool q_field_parse(struct query_state *st, const struct q_field *f, const
 		*(const char **)f->out = v;
 		return true;
 	case Q_TIME:
-		if (!time_valid(v))
+		if (!rfc3339_parse(v, true, &(time_t){ 0 }))
 			return q_fail(st, f->name, "must be a date or an RFC 3339 time (2024-07-01T09:00:00Z)");
 		*(const char **)f->out = v;
 		return true;

@@ -1,4 +1,5 @@
 /* Environment configuration. */
+#include "clock.h"
 #include "config.h"
 
 #include <errno.h>
@@ -83,6 +84,8 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	const char *why;
 
 	memset(c, 0, sizeof *c);
+	if (!clock_init(err, errlen))
+		return false;
 	if (!listen || !*listen)
 		listen = "127.0.0.1:8080";
 	if (!config_parse_listen(listen, c->listen_host, sizeof c->listen_host,

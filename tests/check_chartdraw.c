@@ -42,7 +42,7 @@ static void setup(void)
 	/* the quarterly report the worker's scheduler would queue, queued now
 	 * and built before any test asks for a chart: on two busy cores it
 	 * can take longer than the API's 10 s wait for a chart behind it */
-	free(t_sql(db, "SELECT schedule_quarterly_report()"));
+	free(t_sql(db, "SELECT schedule_quarterly_report(now())"));
 	worker = t_worker_start(db, NULL);
 	wait_for_jobs(db);
 }
@@ -117,8 +117,8 @@ static const char *const hostile[8] = {
 	"\"; system(\"touch /tmp/wp-cd-pwned\") #",
 	"الركيزة 4 للتقاطعية 2023",
 	"沟通与宣传 第五支柱 网络与知识中心",
-	"Knowledge Hub for the sharing of good practices, lessons learnt and tools"
-	" among the twenty-three members of the Network, at headquarters and in the field",
+	("Knowledge Hub for the sharing of good practices, lessons learnt and tools"
+	 " among the twenty-three members of the Network, at headquarters and in the field"),
 	"Diversity `uname -a` $(id) \\\" \\n",
 	"Développement du réseau — Desarrollo de la red",
 };
@@ -327,7 +327,7 @@ START_TEST(the_scheduled_report_draws_every_chart)
 	pid_t w2;
 
 	t_db_create(db2, sizeof db2, true);
-	id = t_sql_long(db2, "SELECT schedule_quarterly_report()");
+	id = t_sql_long(db2, "SELECT schedule_quarterly_report(now())");
 	cc2 = t_member_token(db2, "cc@ohchr.org", "cochair", "OHCHR");
 	t_server_start(&s2, db2);
 	w2 = t_worker_start(db2, NULL);

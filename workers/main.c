@@ -4,6 +4,7 @@
  * the current job, then exit. A SIGKILL loses nothing: the job's lease
  * runs out and another worker takes it again. */
 #include "config.h"
+#include "clock.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -16,7 +17,7 @@
 
 #define POLL_MS 1000
 
-DB_STMT(stmt_schedule, "SELECT schedule_quarterly_report()");
+DB_STMT(stmt_schedule, "SELECT schedule_quarterly_report($1::timestamptz)");
 
 static volatile sig_atomic_t stopping;
 
@@ -143,9 +144,11 @@ int main(void)
 		}
 		/* the scheduler: each quarter's report, once, on its deadline */
 		if (now_us() - last_schedule > 60000000) {
+			char now[32];
 			PGresult *r;
 
-			if (db_query(w.db, &stmt_schedule, 0, NULL, &r) == DB_OK) {
+			clock_now_text(now);
+			if (db_query(w.db, &stmt_schedule, 1, (const char *const[]){ now }, &r) == DB_OK) {
 				if (!PQgetisnull(r, 0, 0))
 					log_info("scheduled quarterly report %s", PQgetvalue(r, 0, 0));
 				PQclear(r);
