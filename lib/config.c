@@ -101,5 +101,6 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	       config_int("WORKPLAN_CACHE_MB", 16, 0, 4096, &c->cache_mb, err, errlen) &&
 	       config_int("WORKPLAN_MAX_PER_IP", 128, 1, 65536, &c->max_per_ip, err, errlen) &&
 	       config_int("WORKPLAN_RATE_LIMIT", 100, 0, 1000000, &c->rate_limit, err, errlen) &&
-	       config_int("WORKPLAN_AUTH_FAILURES", 20, 0, 1000000, &c->auth_failures, err, errlen);
+	       config_int("WORKPLAN_AUTH_FAILURES", 20, 0, 1000000, &c->auth_failures, err, errlen) &&
+	       config_int("WORKPLAN_IDLE_TIMEOUT_S", 15, 1, 3600, &c->idle_timeout_s, err, errlen);
 }

@@ -16,6 +16,7 @@ struct config {
 	int max_per_ip;              /* WORKPLAN_MAX_PER_IP, default 128 connections */
 	int rate_limit;              /* WORKPLAN_RATE_LIMIT, default 100 requests/s; 0: off */
 	int auth_failures;           /* WORKPLAN_AUTH_FAILURES, default 20 a minute per address; 0: off */
+	int idle_timeout_s;          /* WORKPLAN_IDLE_TIMEOUT_S, default 15: idle connections closed */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and
