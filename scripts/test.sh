@@ -45,6 +45,7 @@ for t in "$tests"/check_${SUITE:-*}; do
 done
 
 # the servers' own logs: a sanitizer report or a bug there fails the run
+# (a test that provokes a bug on purpose moves its log to expected-bugs/)
 if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|BUG at " "$logdir"/* 2>/dev/null; then
 	failed+=("server logs above")
 fi
