@@ -52,6 +52,9 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(FUZZ_TARGETS:%=$(BUILD)/tests/check_fuzz_%)
 PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
+# the API with its fault points (api/fault.h), for the crash tests only
+FAULT_API = $(BUILD)/faults/workplan-api
+FAULT_OBJ = $(API_SRC:%.c=$(BUILD)/faults/%.o) $(BUILD)/faults/api/main.o
 DEPS_STAMP = build/deps.stamp
 
 .PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean
@@ -67,6 +70,10 @@ $(DEPS_STAMP): scripts/deps.sh
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/faults/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DWORKPLAN_FAULTS -c $< -o $@
 
 $(BUILD)/embed: tools/embed.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -86,6 +93,9 @@ $(BUILD)/libapi.a: $(API_OBJ)
 
 $(BIN)/workplan-api: $(BUILD)/api/main.o $(BUILD)/libapi.a $(BUILD)/libworkplan.a
 	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+$(FAULT_API): $(FAULT_OBJ) $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 $(BIN)/workplan-worker: $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
@@ -112,13 +122,13 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(BUILD)/libapi.a 
 
 fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 
-tests: $(PROGRAMS) $(TESTS)
+tests: $(PROGRAMS) $(TESTS) $(FAULT_API)
 
 run: all
 	@scripts/run.sh $(BIN)
 
 test: tests
-	@scripts/test.sh $(BIN) $(BUILD)/tests
+	@scripts/test.sh $(BIN) $(BUILD)/tests $(FAULT_API)
 
 bench: all
 	@scripts/bench.sh $(BIN)
@@ -128,7 +138,7 @@ test-sanitize:
 
 # the crash test at length: 20 rounds of kills, 2 000 updates at the least
 chaos: tests
-	@CHAOS_ROUNDS=20 CHAOS_UPDATES=2000 SUITE=chaos scripts/test.sh $(BIN) $(BUILD)/tests
+	@CHAOS_ROUNDS=20 CHAOS_UPDATES=2000 SUITE=chaos scripts/test.sh $(BIN) $(BUILD)/tests $(FAULT_API)
 
 # new inputs go to var/fuzz/<target>, crashes to var/fuzz/<target>-crash-*;
 # copy a crash into tests/fuzz/corpus/<target>/ to keep it as a regression test

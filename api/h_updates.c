@@ -3,6 +3,7 @@
  * are append-only; a POST may carry an Idempotency-Key, stored with the
  * update in the same transaction, so a retry gets the same answer. */
 #include "clock.h"
+#include "fault.h"
 #include "handlers.h"
 #include "jspec.h"
 #include "period.h"
@@ -273,6 +274,7 @@ int h_updates_post(struct request *rq)
 
 	rc = db_transaction(request_db(rq), update_post_txn, &p);
 	if (rc == DB_OK) {
+		fault_point("update-committed"); /* the crash test's window */
 		json_decref(p.errors);
 		ret = reply_full(rq, p.status_code, "application/json", p.response, strlen(p.response),
 				 (const char *const[]){ "Location", p.location, NULL });

@@ -111,8 +111,8 @@ int main(void)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
 		MHD_OPTION_NOTIFY_CONNECTION, count_connection, NULL,
-		/* idle (or too slow) connections are closed after 15 s */
-		MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+		/* a connection that sends nothing for 15 s (by default) is closed */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.idle_timeout_s,
 		/* room for an 8 KiB target with 100 parameters and 16 KiB of
 		 * headers, so that our own limits answer first, with problems */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),

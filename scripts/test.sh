@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 bin=${1:-bin}
 tests=${2:-build/out/tests}
+# the API built with fault points (api/fault.h): only the crash tests run it
+fault_api=${3:-build/out/faults/workplan-api}
 pgdir=var/test-pg
 logdir=var/test-logs
 
@@ -39,7 +41,7 @@ fi
 rm -rf "$logdir" && mkdir -p "$logdir"
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh) || exit 1
 # a suite that dies mid-way must not leave its servers behind
-trap 'pkill -f "^$PWD/$bin/workplan-(api|worker)" 2>/dev/null; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
+trap 'pkill -f "^$PWD/($bin/workplan-(api|worker)|$fault_api)" 2>/dev/null; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
 
 # the OpenAPI validator, from the npm registry, pinned by package-lock.json
 if [ ! -d tests/openapi/node_modules/@seriousme ]; then
@@ -63,6 +65,7 @@ export WORKPLAN_TEST_CONNINFO="$conninfo"
 export WORKPLAN_TEST_PGDIR="$pgdir"
 export WORKPLAN_TEST_LOGDIR="$PWD/$logdir"
 export WORKPLAN_BIN="$PWD/$bin"
+export WORKPLAN_FAULT_API="$PWD/$fault_api"
 export WORKPLAN_ABORT_ON_BUG=1
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 unset DATABASE_URL
@@ -86,6 +89,7 @@ for name in "${suites[@]}"; do
 done
 
 # the servers' own logs: a sanitizer report or a bug there fails the run
+# (a test that provokes a bug on purpose moves its log to expected-bugs/)
 if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|BUG at " \
 	--exclude='*.tap' --exclude=suites "$logdir"/* 2>/dev/null; then
 	printf 'not ok 1 - the server logs above have a sanitizer report or a bug\n1..1\n' \

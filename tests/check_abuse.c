@@ -149,6 +149,253 @@ START_TEST(a_slow_loris_from_one_address_does_not_deny_others)
 }
 END_TEST
 
+/* Without WORKPLAN_RATE_LIMIT a token gets 100 requests a second in
+ * bursts of 200: the bucket starts full (200), refills at 100/s, and the
+ * first 429 comes once it is empty, however fast or slow this machine
+ * sends. */
+START_TEST(the_default_rate_is_100_a_second_in_bursts_of_200)
+{
+	struct server s;
+	struct resp *r = NULL;
+	int ok = 0;
+	long long t0;
+	double elapsed_s;
+	char *retry;
+
+	t_server_start(&s, db);
+	t0 = t_ms();
+	for (int i = 0; i < 5000; i++) {
+		r = t_get(&s, "/v1/pillars", viewer);
+		if (r->status != 200)
+			break;
+		ok++;
+		t_resp_free(r);
+		r = NULL;
+	}
+	elapsed_s = (t_ms() - t0) / 1000.0;
+	ck_assert_msg(r != NULL, "5000 requests in %.1f s and no 429", elapsed_s);
+	t_assert_problem(r, 429, "rate-limited");
+	retry = t_header(r, "Retry-After");
+	ck_assert_ptr_nonnull(retry);
+	ck_assert_int_eq(atoi(retry), 1);
+	free(retry);
+	t_resp_free(r);
+	printf("default rate: %d answered in %.2f s before the first 429 (at most 200 + 100/s: %.0f)\n",
+	       ok, elapsed_s, 200 + 100 * elapsed_s);
+	ck_assert_int_ge(ok, 200);
+	ck_assert_int_le(ok, 200 + (int)(100 * elapsed_s) + 1);
+	t_server_stop(&s);
+}
+END_TEST
+
+/* A caller without a token is limited by its address: one address over
+ * its rate gets 429 on a public route, another address does not, nor a
+ * member calling from the limited address. */
+START_TEST(callers_without_a_token_are_limited_per_address)
+{
+	static const char *const env[] = { "WORKPLAN_RATE_LIMIT=20", NULL };
+	struct server s;
+	struct resp *r;
+	int ok = 0, limited = 0;
+	long long t0;
+	double elapsed_s;
+
+	t_server_start_env(&s, db, env);
+	t0 = t_ms();
+	for (int i = 0; i < 100; i++) {
+		r = t_http_from(&s, "127.0.0.5", "GET", "/v1/health", NULL, NULL, NULL, 0, NULL);
+		if (r->status == 200)
+			ok++;
+		else {
+			t_assert_problem(r, 429, "rate-limited");
+			ck_assert_ptr_nonnull(strstr(r->headers, "Retry-After: "));
+			limited++;
+		}
+		t_resp_free(r);
+	}
+	elapsed_s = (t_ms() - t0) / 1000.0;
+	printf("rate without a token: 100 requests from 127.0.0.5 at 20/s in %.2f s: %d answered,"
+	       " %d refused with 429\n", elapsed_s, ok, limited);
+	ck_assert_int_ge(ok, 40);
+	ck_assert_int_le(ok, 40 + (int)(20 * elapsed_s) + 1);
+	ck_assert_int_ge(limited, 1);
+	r = t_http_from(&s, "127.0.0.6", "GET", "/v1/health", NULL, NULL, NULL, 0, NULL);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	r = t_http_from(&s, "127.0.0.5", "GET", "/v1/pillars", viewer, NULL, NULL, 0, NULL);
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	t_server_stop(&s);
+}
+END_TEST
+
+static void send_all(int fd, const char *s)
+{
+	ck_assert_int_eq(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+#define HEALTH "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* WORKPLAN_MAX_CONNECTIONS open connections (each shown live by one
+ * answered request, then idle): one more is not served until one of them
+ * closes. */
+START_TEST(connections_beyond_the_cap_wait_until_one_closes)
+{
+	static const char *const env[] = { "WORKPLAN_MAX_CONNECTIONS=4", "WORKPLAN_THREADS=2",
+					   "WORKPLAN_MAX_PER_IP=64", NULL };
+	struct server s;
+	char buf[4096];
+	int held[4], extra;
+	bool closed;
+
+	t_server_start_env(&s, db, env);
+	for (int i = 0; i < 4; i++) {
+		held[i] = t_connect(&s, "127.0.0.7", NULL);
+		ck_assert_int_ge(held[i], 0);
+		send_all(held[i], HEALTH);
+		t_recv(held[i], buf, sizeof buf, 200, &closed);
+		/* the first connections may wait for the start-up check's to be
+		 * cleared; each must be answered within a few seconds */
+		for (long long end = t_ms() + 5000; !strstr(buf, "\r\n\r\n") && t_ms() < end;)
+			t_recv(held[i], buf + strlen(buf), sizeof buf - strlen(buf), 200, &closed);
+		ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "connection %d: %s", i, buf);
+	}
+	extra = t_connect(&s, "127.0.0.8", NULL);
+	ck_assert_int_ge(extra, 0); /* the kernel takes it; the server does not */
+	send_all(extra, HEALTH);
+	t_recv(extra, buf, sizeof buf, 1000, &closed);
+	ck_assert_msg(buf[0] == '\0' && !closed, "the connection over the cap was answered: %s", buf);
+	close(held[0]);
+	t_recv(extra, buf, sizeof buf, 5000, &closed);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "not served once a connection closed: %s", buf);
+	close(extra);
+	for (int i = 1; i < 4; i++)
+		close(held[i]);
+	t_server_stop(&s);
+}
+END_TEST
+
+/* A connection that sends nothing is closed after the idle timeout
+ * (WORKPLAN_IDLE_TIMEOUT_S, 15 s unless set; shortened here), and only
+ * then: one that keeps sending is not idle. */
+START_TEST(an_idle_connection_is_closed_after_the_idle_timeout)
+{
+	static const char *const env[] = { "WORKPLAN_IDLE_TIMEOUT_S=1", NULL };
+	struct server s;
+	char buf[4096];
+	bool closed;
+	long long t0;
+	int fd;
+
+	t_server_start_env(&s, db, env);
+	fd = t_connect(&s, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	t0 = t_ms();
+	t_recv(fd, buf, sizeof buf, 10000, &closed);
+	ck_assert_msg(closed, "an idle connection was still open after 10 s");
+	ck_assert_str_eq(buf, "");
+	/* not before the timeout (MHD counts whole seconds: at least 1 s) */
+	ck_assert_int_ge(t_ms() - t0, 900);
+	printf("idle timeout 1 s: an idle connection closed after %lld ms\n", t_ms() - t0);
+	close(fd);
+	/* after an answer, a kept-alive connection idles out the same way */
+	fd = t_connect(&s, NULL, NULL);
+	send_all(fd, HEALTH);
+	t_recv(fd, buf, sizeof buf, 10000, &closed);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12) && closed, "%s", buf);
+	close(fd);
+	t_server_stop(&s);
+}
+END_TEST
+
+/* With one thread, a client that never finishes its request and one that
+ * never reads its answers do not stop anybody else being served: they
+ * hold sockets, not the thread. Were the thread held, the request below
+ * would wait out curl's 30 s (the idle timeout is a minute here). */
+START_TEST(a_slow_client_never_holds_a_thread)
+{
+	static const char *const env[] = { "WORKPLAN_THREADS=1", "WORKPLAN_IDLE_TIMEOUT_S=60",
+					   "WORKPLAN_RATE_LIMIT=0", NULL };
+	static const char pipelined[] = "GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct server s;
+	struct resp *r;
+	int writer, reader, small = 4096;
+	size_t queued = 0;
+	char half[256];
+
+	t_server_start_env(&s, db, env);
+	/* half a request, the rest never comes */
+	writer = t_connect(&s, NULL, NULL);
+	snprintf(half, sizeof half, "POST /v1/actions/1/updates HTTP/1.1\r\nHost: x\r\n"
+		 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+		 "Content-Length: 500\r\n\r\n{\"period\":", cochair);
+	send_all(writer, half);
+	/* requests for 84 KB answers, pipelined, never read: the server's
+	 * send buffer fills and stays full */
+	reader = t_connect(&s, NULL, NULL);
+	setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	for (int i = 0; i < 200; i++) {
+		ssize_t n = send(reader, pipelined, strlen(pipelined), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		queued += (size_t)n;
+	}
+	ck_assert_uint_gt(queued, 0);
+	for (int i = 0; i < 20; i++) {
+		r = t_get(&s, "/v1/pillars", viewer);
+		ck_assert_msg(r->status == 200, "request %d: %ld while slow clients were connected", i,
+			      r->status);
+		t_resp_free(r);
+	}
+	close(writer);
+	close(reader);
+	t_server_stop(&s);
+}
+END_TEST
+
+/* Raw: headers that announce a 10 MB body, and no body at all. The
+ * answer must come anyway: the route, the caller, the role, the size and
+ * the media type are all decided from the headers. */
+static void assert_refused_before_the_body(const struct server *s, const char *token,
+					   const char *content_type, long length, int status,
+					   const char *slug)
+{
+	char req[512], buf[4096], type[64], auth[128] = "";
+	bool closed;
+	int fd = t_connect(s, NULL, NULL);
+
+	if (token)
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+	snprintf(req, sizeof req, "POST /v1/actions/1/updates HTTP/1.1\r\nHost: x\r\n%s"
+		 "Content-Type: %s\r\nContent-Length: %ld\r\n\r\n", auth, content_type, length);
+	send_all(fd, req);
+	t_recv(fd, buf, sizeof buf, 5000, &closed);
+	close(fd);
+	snprintf(type, sizeof type, "\"type\":\"/problems/%s\"", slug);
+	ck_assert_msg(atoi(buf + 9) == status && strstr(buf, type),
+		      "%s: expected %d %s before any body was sent, got: %s", token ? "caller" : "anonymous",
+		      status, slug, buf);
+}
+
+START_TEST(refusals_come_before_the_body_is_read)
+{
+	struct server s;
+	char *lead = t_member_token(db, "focal@who.int", "lead", "WHO");
+
+	t_server_start(&s, db);
+	assert_refused_before_the_body(&s, NULL, "application/json", 10000000, 401, "unauthorized");
+	assert_refused_before_the_body(&s, viewer, "application/json", 10000000, 403, "forbidden");
+	assert_refused_before_the_body(&s, cochair, "application/json", 10000000, 413,
+				       "payload-too-large");
+	assert_refused_before_the_body(&s, lead, "application/json", 65537, 413, "payload-too-large");
+	assert_refused_before_the_body(&s, lead, "text/plain", 100, 415, "unsupported-media-type");
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM status_update"), 0);
+	free(lead);
+	t_server_stop(&s);
+}
+END_TEST
+
 START_TEST(a_saturated_database_gives_503_at_once_and_recovers)
 {
 	static const char *const env[] = { "WORKPLAN_CACHE_MB=0", NULL };
@@ -229,22 +476,28 @@ START_TEST(a_query_past_statement_timeout_is_503_not_a_hang)
 }
 END_TEST
 
+/* Every method the route table does not name for a path is 405 with the
+ * methods it does name, as a problem: no echo of the request (TRACE), no
+ * stack, no versions. */
 START_TEST(odd_methods_get_405_and_no_internals)
 {
-	static const char *const methods[] = { "TRACE", "OPTIONS", "CONNECT", "PUT", "BREW" };
+	static const char *const methods[] = { "TRACE", "OPTIONS", "CONNECT", "PUT", "BREW", "DELETE",
+					       "PATCH", "POST" };
 	struct server s;
 
 	t_server_start(&s, db);
 	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
 		struct resp *r = t_http(&s, methods[i], "/v1/pillars", viewer, NULL, NULL, 0, NULL);
+		char *allow = t_header(r, "Allow");
 
-		ck_assert_msg(r->status == 405 || r->status == 400 || r->status == 501,
-			      "%s: %ld", methods[i], r->status);
-		if (r->status == 405)
-			t_assert_problem(r, 405, "method-not-allowed");
-		/* no echo of the request (TRACE), no stack, no versions */
-		ck_assert_ptr_null(r->body ? strstr(r->body, "Bearer") : NULL);
+		ck_assert_msg(r->status == 405, "%s: %ld %s", methods[i], r->status, r->body);
+		t_assert_problem(r, 405, "method-not-allowed");
+		ck_assert_msg(allow && !strcmp(allow, "GET"), "%s: Allow %s", methods[i], allow);
+		free(allow);
+		ck_assert_ptr_null(strstr(r->body, "Bearer"));
+		ck_assert_ptr_null(strstr(r->body, viewer + 4));
 		ck_assert_ptr_null(strcasestr(r->headers, "X-Powered-By"));
+		ck_assert_ptr_null(strcasestr(r->headers, "\nServer:"));
 		t_resp_free(r);
 	}
 	t_server_stop(&s);
@@ -307,13 +560,17 @@ START_TEST(report_requests_are_capped_while_reports_are_built)
 }
 END_TEST
 
+/* Text that would change a statement spliced into SQL is stored, answered
+ * and searched for as the text it is; every table is still there. */
 START_TEST(sql_metacharacters_are_data)
 {
 	static const char narrative[] = "Robert'); DROP TABLE status_update; -- ' OR '1'='1 $1 %s";
+	static const char title[] = "O'Brien review'; DELETE FROM action; --";
 	struct server s;
-	char body[300], *stored;
+	char body[400], *stored, *location, *cycle;
 	struct resp *r;
 	long before = t_sql_long(db, "SELECT count(*) FROM status_update");
+	long actions = t_sql_long(db, "SELECT count(*) FROM action");
 
 	t_server_start(&s, db);
 	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\","
@@ -321,20 +578,54 @@ START_TEST(sql_metacharacters_are_data)
 	r = t_http(&s, "POST", "/v1/actions/1/updates", cochair, "application/json", body,
 		   strlen(body), NULL);
 	ck_assert_int_eq(r->status, 201);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "narrative")), narrative);
+	location = t_header(r, "Location");
 	t_resp_free(r);
+	/* read back as it was written */
+	r = t_get(&s, location, viewer);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "narrative")), narrative);
+	t_resp_free(r);
+	free(location);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM status_update"), before + 1);
 	stored = t_sql(db, "SELECT narrative FROM status_update ORDER BY id DESC LIMIT 1");
 	ck_assert_str_eq(stored, narrative);
 	free(stored);
-	/* in a search, the same text finds nothing and breaks nothing */
+	/* in a search, a tautology finds nothing: it is words to look for */
 	r = t_get(&s, "/v1/actions?q=%27%20OR%201%3D1%20--", viewer);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
 	t_resp_free(r);
-	r = t_get(&s, "/v1/actions?lead=UNDP%27%3B%20DELETE%20FROM%20action%3B--", viewer);
-	ck_assert(r->status == 200 || r->status == 422);
+	r = t_get(&s, "/v1/actions?lead=UNDP%27%20OR%20%271%27%3D%271", viewer);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
 	t_resp_free(r);
-	ck_assert_int_gt(t_sql_long(db, "SELECT count(*) FROM action"), 0);
+	/* too long for an entity code: refused by name, not run */
+	r = t_get(&s, "/v1/actions?lead=UNDP%27%3B%20DELETE%20FROM%20action%3B--", viewer);
+	t_assert_problem(r, 422, "validation");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(r->json, "errors"), 0), "field")), "lead");
+	t_resp_free(r);
+	/* an action titled with metacharacters is found by them, and only it */
+	cycle = t_sql(db, "SELECT cycle FROM action WHERE id = 1");
+	snprintf(body, sizeof body, "{\"pillar\":1,\"cycle\":\"%s\",\"year\":%ld,\"title\":\"%s\"}",
+		 cycle, t_sql_long(db, "SELECT year FROM action WHERE id = 1"), title);
+	free(cycle);
+	r = t_http(&s, "POST", "/v1/actions", cochair, "application/json", body, strlen(body), NULL);
+	ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+	t_resp_free(r);
+	r = t_get(&s, "/v1/actions?q=review%27%3B%20DELETE%20FROM%20action%3B%20--", viewer);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(r->json, "items"), 0), "title")),
+			 title);
+	t_resp_free(r);
+	/* every table intact */
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM action"), actions + 1);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM status_update"), before + 1);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+				    " AND tablename IN ('action', 'status_update')"), 2);
 	t_server_stop(&s);
 	/* the log has the request, not its body nor its token */
 	{
@@ -364,6 +655,12 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, a_caller_over_its_rate_gets_429_and_others_do_not);
+	tcase_add_test(tc, the_default_rate_is_100_a_second_in_bursts_of_200);
+	tcase_add_test(tc, callers_without_a_token_are_limited_per_address);
+	tcase_add_test(tc, connections_beyond_the_cap_wait_until_one_closes);
+	tcase_add_test(tc, an_idle_connection_is_closed_after_the_idle_timeout);
+	tcase_add_test(tc, a_slow_client_never_holds_a_thread);
+	tcase_add_test(tc, refusals_come_before_the_body_is_read);
 	tcase_add_test(tc, a_slow_loris_from_one_address_does_not_deny_others);
 	tcase_add_test(tc, a_saturated_database_gives_503_at_once_and_recovers);
 	tcase_add_test(tc, a_query_past_statement_timeout_is_503_not_a_hang);

@@ -186,6 +186,12 @@ START_TEST(tokens_are_shown_once_and_stored_only_as_hashes)
 	ck_assert_int_eq(t_admin(db, &out, NULL, "token", "revoke", "--id", "1", NULL), 0);
 	free(out);
 	ck_assert_int_eq(count(db, "SELECT count(*) FROM api_token WHERE revoked_at IS NOT NULL"), 1);
+	/* the trail of the token's creation and revocation holds neither the
+	 * token nor its hash (as bytea text, or as hex anywhere) */
+	ck_assert_int_ge(count(db, "SELECT count(*) FROM audit WHERE table_name = 'api_token'"), 2);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit a WHERE strpos(lower(a::text), '%s') > 0"
+		 " OR strpos(a::text, '%s') > 0", hex, token + 4);
+	ck_assert_int_eq(count(db, sql), 0);
 	ck_assert_int_ne(t_admin(db, NULL, NULL, "token", "revoke", "--id", "999", NULL), 0);
 	ck_assert_int_eq(t_admin(db, NULL, NULL, "token", "revoke", "--id", "1; DROP TABLE x", NULL), 2);
 	ck_assert_int_ne(t_admin(db, NULL, NULL, "token", "create", "--email", "nobody@x.org", NULL), 0);

@@ -37,17 +37,22 @@ static const char *const reads[] = {
 	"/v1/entities",
 };
 
+/* The value of a metric's sample; a metric missing from /metrics fails
+ * the test (a test that compares against it would otherwise pass). */
 static double metric(const struct server *s, const char *name)
 {
 	struct resp *r = t_get(s, "/metrics", NULL);
 	const char *p = r->body ? strstr(r->body, name) : NULL;
-	double v = -1;
+	size_t n = strlen(name);
+	double v;
 
-	/* the sample line, not the HELP or TYPE line */
-	while (p && (p == r->body || p[-1] != '\n'))
+	ck_assert_msg(r->status == 200, "/metrics: %ld", r->status);
+	/* the sample line "name value", not the HELP or TYPE line, nor a
+	 * longer name that starts with this one */
+	while (p && ((p != r->body && p[-1] != '\n') || p[n] != ' '))
 		p = strstr(p + 1, name);
-	if (p)
-		v = atof(p + strlen(name) + 1);
+	ck_assert_msg(p != NULL, "no metric %s in /metrics", name);
+	v = atof(p + n + 1);
 	t_resp_free(r);
 	return v;
 }

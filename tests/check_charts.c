@@ -275,6 +275,67 @@ START_TEST(bad_charts_are_404_and_bad_parameters_422)
 }
 END_TEST
 
+/* A chart shows what /v1/progress shows the same member: the same sums,
+ * pillar for pillar, nothing else (no narrative, no name of a person).
+ * Anybody without a token gets 401 for every chart and starts no work. */
+START_TEST(charts_show_members_the_progress_sums_and_others_nothing)
+{
+	static const char *const formats[] = { "svg", "png", "pdf", "json" };
+	long jobs = t_sql_long(db, "SELECT count(*) FROM job");
+	struct resp *c, *p;
+	json_t *cp, *pp;
+	char *narrative, *author;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		for (size_t f = 0; f < 4; f++) {
+			char path[160];
+			struct resp *r;
+
+			snprintf(path, sizeof path, urls[i], formats[f]);
+			r = t_get(&srv, path, NULL);
+			t_assert_problem(r, 401, "unauthorized");
+			t_resp_free(r);
+		}
+	}
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM job"), jobs);
+	c = chart(NULL, 0, "json");
+	p = t_get(&srv, "/v1/progress?as_of=2023-Q2", lead);
+	ck_assert_int_eq(c->status, 200);
+	ck_assert_int_eq(p->status, 200);
+	cp = json_object_get(json_object_get(c->json, "data"), "pillars");
+	pp = json_object_get(p->json, "pillars");
+	ck_assert_uint_eq(json_array_size(cp), json_array_size(pp));
+	ck_assert_uint_gt(json_array_size(cp), 0);
+	for (i = 0; i < json_array_size(cp); i++) {
+		json_t *a = json_array_get(cp, i), *b = json_array_get(pp, i);
+
+		ck_assert_int_eq(json_integer_value(json_object_get(a, "number")),
+				 json_integer_value(json_object_get(b, "number")));
+		ck_assert_msg(json_equal(json_object_get(a, "by_status"), json_object_get(b, "by_status")),
+			      "pillar %zu: chart %s, progress %s", i + 1,
+			      json_dumps(json_object_get(a, "by_status"), 0),
+			      json_dumps(json_object_get(b, "by_status"), 0));
+	}
+	/* the latest narrative and its author's name are in no chart */
+	narrative = t_sql(db, "SELECT narrative FROM status_update ORDER BY id DESC LIMIT 1");
+	author = t_sql(db, "SELECT m.name FROM status_update u JOIN member m ON m.id = u.author_id"
+			   " ORDER BY u.id DESC LIMIT 1");
+	for (i = 0; i < 4; i++) {
+		struct resp *r = chart(NULL, i, "json");
+
+		ck_assert_int_eq(r->status, 200);
+		ck_assert_ptr_null(strstr(r->body, narrative));
+		ck_assert_ptr_null(strstr(r->body, author));
+		t_resp_free(r);
+	}
+	free(narrative);
+	free(author);
+	t_resp_free(c);
+	t_resp_free(p);
+}
+END_TEST
+
 START_TEST(without_a_worker_the_caller_is_told_to_come_back)
 {
 	struct resp *r;
@@ -314,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, fonts_for_every_script_are_installed);
 	tcase_add_test(tc, the_json_twin_has_data_and_alt_text);
 	tcase_add_test(tc, bad_charts_are_404_and_bad_parameters_422);
+	tcase_add_test(tc, charts_show_members_the_progress_sums_and_others_nothing);
 	tcase_add_test(tc, without_a_worker_the_caller_is_told_to_come_back);
 	suite_add_tcase(s, tc);
 	return t_run(s);

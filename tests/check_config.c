@@ -44,11 +44,20 @@ START_TEST(defaults_and_overrides_from_environment)
 
 	unsetenv("WORKPLAN_LISTEN");
 	unsetenv("WORKPLAN_THREADS");
+	unsetenv("WORKPLAN_RATE_LIMIT");
+	unsetenv("WORKPLAN_MAX_PER_IP");
+	unsetenv("WORKPLAN_MAX_CONNECTIONS");
+	unsetenv("WORKPLAN_IDLE_TIMEOUT_S");
 	setenv("DATABASE_URL", "", 1);
 	ck_assert(config_load(&c, err, sizeof err));
 	ck_assert_str_eq(c.listen_host, "127.0.0.1");
 	ck_assert_uint_eq(c.listen_port, 8080);
 	ck_assert_ptr_null(c.database_url);
+	/* the limits docs/security.md promises */
+	ck_assert_int_eq(c.rate_limit, 100);
+	ck_assert_int_eq(c.max_per_ip, 128);
+	ck_assert_int_eq(c.max_connections, 1024);
+	ck_assert_int_eq(c.idle_timeout_s, 15);
 	setenv("WORKPLAN_LISTEN", "0.0.0.0:9090", 1);
 	setenv("WORKPLAN_THREADS", "8", 1);
 	setenv("DATABASE_URL", "postgresql:///workplan", 1);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,7 +183,7 @@ char *t_member_token(const char *dbname, const char *email, const char *role,
 	return last;
 }
 
-static int free_port(void)
+int t_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof a;
@@ -204,7 +205,16 @@ void t_server_start(struct server *s, const char *dbname)
 void t_server_start_env(struct server *s, const char *dbname, const char *const *env)
 {
 	snprintf(s->dbname, sizeof s->dbname, "%s", dbname);
-	s->port = free_port();
+	s->port = t_free_port();
+	s->faults = false;
+	t_server_restart(s, env);
+}
+
+void t_server_start_faults(struct server *s, const char *dbname, const char *const *env)
+{
+	snprintf(s->dbname, sizeof s->dbname, "%s", dbname);
+	s->port = t_free_port();
+	s->faults = true;
 	t_server_restart(s, env);
 }
 
@@ -214,7 +224,10 @@ void t_server_restart(struct server *s, const char *const *env)
 	const char *dbname = s->dbname;
 	struct resp *r = NULL;
 
-	snprintf(path, sizeof path, "%s/workplan-api", env_var("WORKPLAN_BIN"));
+	if (s->faults)
+		snprintf(path, sizeof path, "%s", env_var("WORKPLAN_FAULT_API"));
+	else
+		snprintf(path, sizeof path, "%s/workplan-api", env_var("WORKPLAN_BIN"));
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
 	snprintf(log, sizeof log, "%s/api-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), dbname);
 	snprintf(conninfo, sizeof conninfo, "%s", t_conninfo(dbname));
@@ -245,6 +258,37 @@ void t_server_restart(struct server *s, const char *const *env)
 	t_resp_free(r);
 }
 
+/* Each worker's log, by pid, for t_worker_log_has. */
+static struct {
+	pid_t pid;
+	char log[600];
+} worker_logs[64];
+
+bool t_worker_log_has(pid_t pid, const char *text, int ms)
+{
+	const char *log = NULL;
+	long long deadline = t_ms() + ms;
+
+	for (size_t i = 0; i < sizeof worker_logs / sizeof *worker_logs; i++)
+		if (worker_logs[i].pid == pid)
+			log = worker_logs[i].log;
+	ck_assert_msg(log != NULL, "no log known for worker %d", (int)pid);
+	for (;;) {
+		int fd = open(log, O_RDONLY);
+		char *s = fd >= 0 ? read_all(fd) : NULL;
+		bool found = s && strstr(s, text);
+
+		if (fd >= 0)
+			close(fd);
+		free(s);
+		if (found)
+			return true;
+		if (t_ms() >= deadline)
+			return false;
+		usleep(20000);
+	}
+}
+
 pid_t t_worker_start(const char *dbname, const char *const *env)
 {
 	static int n;
@@ -268,6 +312,8 @@ pid_t t_worker_start(const char *dbname, const char *const *env)
 		_exit(127);
 	}
 	ck_assert(pid >= 0);
+	worker_logs[n % 64].pid = pid;
+	snprintf(worker_logs[n % 64].log, sizeof worker_logs[n % 64].log, "%s", log);
 	return pid;
 }
 
@@ -321,14 +367,26 @@ struct resp *t_http(const struct server *s, const char *method, const char *path
 		    const char *token, const char *content_type, const char *body,
 		    size_t body_len, const char *extra_header)
 {
+	return t_http_from(s, NULL, method, path, token, content_type, body, body_len,
+			   extra_header);
+}
+
+struct resp *t_http_from(const struct server *s, const char *from, const char *method,
+			 const char *path, const char *token, const char *content_type,
+			 const char *body, size_t body_len, const char *extra_header)
+{
 	struct resp *r = calloc(1, sizeof *r);
 	struct curl_slist *h = NULL;
-	char url[2048], line[256];
+	char url[2048], line[256], iface[64];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (from) {
+		snprintf(iface, sizeof iface, "host!%s", from);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	}
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -427,6 +485,55 @@ void t_assert_problem(const struct resp *r, long status, const char *slug)
 	ck_assert(json_is_string(json_object_get(r->json, "title")));
 	ck_assert(json_is_string(json_object_get(r->json, "detail")));
 	ck_assert(json_is_array(json_object_get(r->json, "errors")));
+}
+
+long long t_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+int t_connect(const struct server *s, const char *from, const char *to)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(inet_pton(AF_INET, from ? from : "127.0.0.1", &src.sin_addr) == 1);
+	ck_assert(inet_pton(AF_INET, to ? to : "127.0.0.1", &dst.sin_addr) == 1);
+	dst.sin_port = htons((unsigned short)s->port);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&src, sizeof src) == 0, "bind %s: %s",
+		      from ? from : "127.0.0.1", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&dst, sizeof dst)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+size_t t_recv(int fd, char *buf, size_t n, int ms, bool *closed)
+{
+	long long deadline = t_ms() + ms;
+	size_t len = 0;
+
+	*closed = false;
+	while (len < n - 1 && t_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&p, 1, (int)(deadline - t_ms())) <= 0)
+			continue;
+		k = recv(fd, buf + len, n - 1 - len, 0);
+		if (k <= 0) {
+			*closed = k == 0 || errno == ECONNRESET;
+			break;
+		}
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	return len;
 }
 
 void t_cluster(const char *action)

@@ -14,6 +14,7 @@ struct server {
 	pid_t pid;
 	int port;
 	char dbname[64];
+	bool faults; /* runs the API built with fault points (api/fault.h) */
 };
 
 struct resp {
@@ -42,11 +43,17 @@ char *t_member_token(const char *dbname, const char *email, const char *role,
 void t_server_start(struct server *s, const char *dbname);
 /* The same with extra "NAME=value" settings (NULL-terminated). */
 void t_server_start_env(struct server *s, const char *dbname, const char *const *env);
+/* The same, with the API built with fault points (api/fault.h): env
+ * names the one to trigger with WORKPLAN_FAULT=name. */
+void t_server_start_faults(struct server *s, const char *dbname, const char *const *env);
 /* Starts it again on the same port and database (after a crash). */
 void t_server_restart(struct server *s, const char *const *env);
 /* Starts bin/workplan-worker on dbname with extra "NAME=value" settings
  * (NULL-terminated); its log goes to the test log folder. */
 pid_t t_worker_start(const char *dbname, const char *const *env);
+/* Waits up to ms for the log of a worker t_worker_start started to hold
+ * text; true if it does. */
+bool t_worker_log_has(pid_t pid, const char *text, int ms);
 /* SIGTERM (or sig) and wait; returns the exit status as waitpid gives it. */
 int t_worker_stop(pid_t pid, int sig);
 void t_server_stop(struct server *s);
@@ -56,6 +63,10 @@ void t_server_stop(struct server *s);
 struct resp *t_http(const struct server *s, const char *method, const char *path,
 		    const char *token, const char *content_type, const char *body,
 		    size_t body_len, const char *extra_header);
+/* The same from a local address of ours ("127.0.0.2"; NULL: any). */
+struct resp *t_http_from(const struct server *s, const char *from, const char *method,
+			 const char *path, const char *token, const char *content_type,
+			 const char *body, size_t body_len, const char *extra_header);
 struct resp *t_get(const struct server *s, const char *path, const char *token);
 /* GETs path every 20 ms until the answer has that status (returned) or ms
  * have passed (NULL). */
@@ -66,6 +77,17 @@ char *t_header(const struct resp *r, const char *name);
 void t_resp_free(struct resp *r);
 /* Asserts r is an RFC 9457 problem of this type and status. */
 void t_assert_problem(const struct resp *r, long status, const char *slug);
+
+/* A TCP port nobody listens on now. */
+int t_free_port(void);
+/* A raw TCP connection to the server from a local address of ours (NULL:
+ * 127.0.0.1), to address to (NULL: 127.0.0.1); -1 if refused. */
+int t_connect(const struct server *s, const char *from, const char *to);
+/* Reads from fd until the peer closes or ms pass; what came, NUL-ended,
+ * into buf (at most n - 1 bytes). *closed tells whether the peer closed. */
+size_t t_recv(int fd, char *buf, size_t n, int ms, bool *closed);
+/* Milliseconds on the monotonic clock. */
+long long t_ms(void);
 
 /* popen(cmd, "r"), without handing cmd any descriptor but 0, 1 and 2. */
 FILE *t_popen(const char *cmd);

@@ -95,7 +95,7 @@ int main(void)
 	long long backoff_ms = 100, last_reap = 0, last_schedule = 0;
 	struct config cfg;
 	char err[256], name[128], host[64] = "?";
-	int job_backoff_ms = 2000;
+	int job_backoff_ms = 2000, poll_ms = POLL_MS;
 	bool listening = false;
 	long v;
 
@@ -112,6 +112,9 @@ int main(void)
 	if (getenv("WORKPLAN_JOB_BACKOFF_MS") &&
 	    config_parse_int(getenv("WORKPLAN_JOB_BACKOFF_MS"), 1, 3600000, &v))
 		job_backoff_ms = (int)v;
+	/* the fallback poll; tests lengthen it to see what a NOTIFY does */
+	if (getenv("WORKPLAN_POLL_MS") && config_parse_int(getenv("WORKPLAN_POLL_MS"), 10, 3600000, &v))
+		poll_ms = (int)v;
 	if (getenv("WORKPLAN_GNUPLOT_TIMEOUT_MS") &&
 	    config_parse_int(getenv("WORKPLAN_GNUPLOT_TIMEOUT_MS"), 10, 600000, &v))
 		w.gnuplot_timeout_ms = (int)v;
@@ -151,6 +154,8 @@ int main(void)
 			if (db_query(w.db, &stmt_schedule, 1, (const char *const[]){ now }, &r) == DB_OK) {
 				if (!PQgetisnull(r, 0, 0))
 					log_info("scheduled quarterly report %s", PQgetvalue(r, 0, 0));
+				else
+					log_debug("scheduler: no quarterly report left to schedule");
 				PQclear(r);
 				last_schedule = now_us();
 			}
@@ -164,7 +169,7 @@ int main(void)
 			job_clear(&job);
 			continue; /* there may be more */
 		}
-		if (db_wait(w.db, POLL_MS) < 0) {
+		if (db_wait(w.db, poll_ms) < 0) {
 			log_warn("lost the database connection");
 			listening = false;
 		}
