@@ -98,9 +98,12 @@ enum db_rc db_connect(struct db *db)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return DB_OK;
 	db_disconnect(db);
-	/* Do not hammer a server that is down: one attempt per 250 ms. */
+	/* Do not hammer a server that is down: one attempt per 250 ms, by
+	 * whichever thread claims it (moving the mark to now) first; the
+	 * others, the API's pool and its listeners alike, fail at once. */
 	failed = atomic_load(&failed_at_us);
-	if (failed && now_us() - failed < 250000) {
+	if (failed && (now_us() - failed < 250000 ||
+		       !atomic_compare_exchange_strong(&failed_at_us, &failed, now_us()))) {
 		db_set_error(db, "the database was unreachable moments ago", NULL);
 		return DB_DOWN;
 	}

@@ -310,7 +310,8 @@ START_TEST(structural_changes_are_audited_with_actor_before_and_after)
 
 	t_db_create(db, sizeof db, true);
 	free(t_sql(db, "BEGIN; SET LOCAL workplan.actor = 'member:7';"
-		       " UPDATE pillar SET name = 'Leave No One Behind (LNOB)' WHERE number = 1; COMMIT"));
+		       " UPDATE pillar SET name = 'Leave No One Behind (LNOB)', version = version + 1"
+		       " WHERE number = 1; COMMIT"));
 	v = t_sql(db, "SELECT actor || '|' || op || '|' || row_key || '|' || (before->>'name') || '|'"
 		      " || (after->>'name') || '|' || (after->>'version') FROM audit"
 		      " WHERE table_name = 'pillar' ORDER BY id DESC LIMIT 1");

@@ -686,7 +686,7 @@ START_TEST(a_notify_wakes_the_worker_and_sigterm_stops_it)
 
 	/* this quarter's report scheduled already, and not due: the worker
 	 * has nothing else to do */
-	free(t_sql(db, "SELECT schedule_quarterly_report()"));
+	free(t_sql(db, "SELECT schedule_quarterly_report(now())"));
 	free(t_sql(db, "UPDATE job SET run_after = now() + interval '1 day' RETURNING 1"));
 	pid = t_worker_start(db, env);
 	ck_assert(t_worker_log_has(pid, "connected; listening on workplan_jobs", 10000));
