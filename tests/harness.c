@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -313,6 +314,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *cls)
 	if (have + size * n < sizeof r->headers) {
 		memcpy(r->headers + have, data, size * n);
 		r->headers[have + size * n] = '\0';
+	} else {
+		r->headers_cut = true;
 	}
 	return size * n;
 }
@@ -323,7 +326,7 @@ struct resp *t_http(const struct server *s, const char *method, const char *path
 {
 	struct resp *r = calloc(1, sizeof *r);
 	struct curl_slist *h = NULL;
-	char url[2048], line[256];
+	char url[16384], line[256];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
@@ -427,6 +430,118 @@ void t_assert_problem(const struct resp *r, long status, const char *slug)
 	ck_assert(json_is_string(json_object_get(r->json, "title")));
 	ck_assert(json_is_string(json_object_get(r->json, "detail")));
 	ck_assert(json_is_array(json_object_get(r->json, "errors")));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define PRISM "tests/openapi/node_modules/.bin/prism"
+
+void t_prism_start(struct server *p, const struct server *api)
+{
+	char port[16], upstream[64], log[600];
+	double deadline = now_s() + 90;
+	struct resp *r = NULL;
+	int status;
+
+	ck_assert_msg(access(PRISM, X_OK) == 0, "%s is missing: run the tests with make test", PRISM);
+	snprintf(p->dbname, sizeof p->dbname, "%s", api->dbname);
+	p->port = free_port();
+	snprintf(port, sizeof port, "%d", p->port);
+	snprintf(upstream, sizeof upstream, "http://127.0.0.1:%d", api->port);
+	snprintf(log, sizeof log, "%s/prism-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), p->dbname);
+	p->pid = fork();
+	if (p->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* a group of its own, for t_prism_stop; and gone with the suite
+		 * even when the suite dies before its teardown */
+		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		close_inherited();
+		/* without --errors Prism forwards every request, the ones that
+		 * break the document too, and lists what it found wrong with the
+		 * request and the answer in an sl-violations header */
+		execl(PRISM, PRISM, "proxy", "--cors=false", "--host", "127.0.0.1", "--port", port,
+		      "api/openapi.json", upstream, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(p->pid >= 0);
+	/* Prism needs a few seconds to load the document: poll its port */
+	for (;;) {
+		ck_assert_msg(waitpid(p->pid, &status, WNOHANG) == 0, "prism exited (log: %s)", log);
+		r = t_get(p, "/v1/health", NULL);
+		if (r->status == 200)
+			break;
+		t_resp_free(r);
+		r = NULL;
+		if (now_s() > deadline) {
+			t_prism_stop(p);
+			ck_abort_msg("prism did not answer in 90 s (log: %s)", log);
+		}
+		usleep(50000);
+	}
+	t_resp_free(r);
+}
+
+void t_prism_stop(struct server *p)
+{
+	double deadline = now_s() + 10;
+	int status;
+
+	if (p->pid <= 0)
+		return;
+	kill(-p->pid, SIGTERM);
+	while (waitpid(p->pid, &status, WNOHANG) == 0) {
+		if (now_s() > deadline) {
+			kill(-p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	/* anything it left behind in its group */
+	kill(-p->pid, SIGKILL);
+	p->pid = 0;
+}
+
+void t_assert_no_violations(const struct resp *r, bool bad_request)
+{
+	char *v = t_header(r, "sl-violations"), *ct = t_header(r, "Content-Type");
+	json_t *list, *e;
+	size_t i;
+
+	ck_assert_msg(!r->headers_cut, "the answer's headers did not fit: %.200s", r->headers);
+	ck_assert_msg(r->status > 0, "no answer through prism");
+	/* ours are /problems/<slug>; Prism's own (FetchError, https://stoplight.io/...) are not */
+	if (ct && !strcmp(ct, "application/problem+json")) {
+		const char *type = json_string_value(json_object_get(r->json, "type"));
+
+		ck_assert_msg(type && !strncmp(type, "/problems/", 10),
+			      "prism answered itself: %ld %.1000s", r->status, r->body);
+	}
+	free(ct);
+	if (!v)
+		return;
+	/* check's messages are short: the first violations tell enough */
+	list = json_loads(v, 0, NULL);
+	ck_assert_msg(bad_request && json_is_array(list), "prism: %ld %.1000s", r->status, v);
+	json_array_foreach(list, i, e) {
+		const char *where = json_string_value(json_array_get(json_object_get(e, "location"), 0));
+
+		ck_assert_msg(where && !strcmp(where, "request"), "prism: %ld %.1000s", r->status, v);
+	}
+	json_decref(list);
+	free(v);
 }
 
 void t_cluster(const char *action)
