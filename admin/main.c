@@ -30,10 +30,33 @@ static void usage(FILE *out)
 		     "else libpq's PG* variables.\n'workplan-admin COMMAND --help' describes one command.\n");
 }
 
+/* The commands of a group ("token": token create, list, revoke) under a
+ * usage line; false when no command is in that group. */
+static bool group_usage(const char *group, FILE *out)
+{
+	size_t n = strlen(group);
+	bool any = false;
+
+	for (const struct admin_cmd *c = commands; c->name; c++) {
+		if (strncmp(c->name, group, n) || c->name[n] != ' ')
+			continue;
+		if (!any)
+			fprintf(out, "usage: workplan-admin %s COMMAND [OPTIONS]\n\ncommands:\n", group);
+		fprintf(out, "  %-13s %s\n      %s\n", c->name, c->usage, c->summary);
+		any = true;
+	}
+	return any;
+}
+
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 static bool wants_help(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+		if (is_help(argv[i]))
 			return true;
 	return false;
 }
@@ -72,8 +95,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init("workplan-admin");
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (argc < 2 || is_help(argv[1]) || !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
@@ -102,6 +124,13 @@ int main(int argc, char **argv)
 		}
 		db_free(db);
 		return rc;
+	}
+	/* a group alone ("workplan-admin member") or asking for help: its commands */
+	if (argc == 2 || is_help(argv[2])) {
+		bool help = argc > 2;
+
+		if (group_usage(argv[1], help ? stdout : stderr))
+			return help ? 0 : 2;
 	}
 	fprintf(stderr, "workplan-admin: unknown command '%s%s%s'\n\n", argv[1],
 		argc > 2 && argv[2][0] != '-' ? " " : "", argc > 2 && argv[2][0] != '-' ? argv[2] : "");

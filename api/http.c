@@ -263,6 +263,10 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 		}
 		if (inm && etag_matches(inm, tag, false) && !rq->cache_key.len)
 			return reply_not_modified(rq, tag);
+	} else if ((status == 200 || status == 201) && !tag && rq->match.route &&
+		   (rq->match.route->flags & ROUTE_VERSIONED)) {
+		/* the new state's tag: what the next If-Match sends */
+		etag_of(body, len, etag);
 	}
 	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	common_headers(rq, resp);

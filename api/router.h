@@ -19,6 +19,7 @@ enum route_flags {
 	ROUTE_LOOPBACK = 1 << 1, /* only from 127.0.0.0/8 or ::1 */
 	ROUTE_BODY = 1 << 2,     /* takes a JSON body */
 	ROUTE_CACHE = 1 << 3,    /* a read whose 200 answers api/cache.c may keep */
+	ROUTE_VERSIONED = 1 << 4, /* a write answered with the resource, whose ETag the next If-Match sends */
 };
 
 struct route {

@@ -43,10 +43,12 @@ conninfo=$(scripts/pg.sh start "$pgdir" --fresh) || exit 1
 # a suite that dies mid-way must not leave its servers behind
 trap 'pkill -f "^$PWD/($bin/workplan-(api|worker)|$fault_api)" 2>/dev/null; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
 
-# the OpenAPI validator, from the npm registry, pinned by package-lock.json
-if [ ! -d tests/openapi/node_modules/@seriousme ]; then
+# the OpenAPI validator and Stoplight Prism's validating proxy, from the npm
+# registry, pinned by package-lock.json (again when the lock changed)
+if [ ! -d tests/openapi/node_modules/@seriousme ] || [ ! -x tests/openapi/node_modules/.bin/prism ] ||
+	[ tests/openapi/package-lock.json -nt tests/openapi/node_modules/.package-lock.json ]; then
 	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) ||
-		{ echo "test: cannot install the OpenAPI validator from the npm registry" >&2; exit 1; }
+		{ echo "test: cannot install the OpenAPI validator and Prism from the npm registry" >&2; exit 1; }
 fi
 # the browser that judges pages (Debian's chromium, from scripts/deps.sh)
 # and what drives it: playwright-core and axe-core, pinned the same way

@@ -214,6 +214,30 @@ START_TEST(status_shows_schema_counts_and_queue)
 }
 END_TEST
 
+/* A group's name with --help lists the group's commands; alone, it is a
+ * usage error that still says what the group holds. */
+START_TEST(command_groups_have_help)
+{
+	char *out, *err;
+
+	ck_assert_int_eq(t_admin("postgres", &out, &err, "member", "--help", NULL), 0);
+	ck_assert_msg(strstr(out, "usage: workplan-admin member") && strstr(out, "member add") &&
+			      strstr(out, "--role cochair|lead|viewer"), "%s", out);
+	ck_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	ck_assert_int_eq(t_admin("postgres", &out, NULL, "token", "-h", NULL), 0);
+	ck_assert_msg(strstr(out, "token create") && strstr(out, "token list") && strstr(out, "token revoke") &&
+			      !strstr(out, "member add"), "%s", out);
+	free(out);
+	ck_assert_int_eq(t_admin("postgres", &out, &err, "member", NULL), 2);
+	ck_assert_str_eq(out, "");
+	ck_assert_msg(strstr(err, "member add"), "%s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
 START_TEST(every_command_has_help_and_unknown_ones_fail)
 {
 	static const char *const cmds[][2] = { { "migrate", NULL }, { "seed", NULL },
@@ -232,6 +256,7 @@ START_TEST(every_command_has_help_and_unknown_ones_fail)
 	}
 	ck_assert_int_eq(t_admin("postgres", NULL, NULL, "--help", NULL), 0);
 	ck_assert_int_eq(t_admin("postgres", NULL, NULL, "frobnicate", NULL), 2);
+	ck_assert_int_eq(t_admin("postgres", NULL, NULL, "frobnicate", "--help", NULL), 2);
 	ck_assert_int_eq(t_admin("postgres", NULL, NULL, "token", "steal", NULL), 2);
 }
 END_TEST
@@ -336,6 +361,7 @@ int main(void)
 	tcase_add_test(tc, tokens_are_shown_once_and_stored_only_as_hashes);
 	tcase_add_test(tc, status_shows_schema_counts_and_queue);
 	tcase_add_test(tc, every_command_has_help_and_unknown_ones_fail);
+	tcase_add_test(tc, command_groups_have_help);
 	tcase_add_test(tc, schema_keeps_updates_append_only);
 	tcase_add_test(tc, schema_refuses_inconsistent_rows);
 	tcase_add_test(tc, structural_changes_are_audited_with_actor_before_and_after);

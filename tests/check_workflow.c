@@ -1,7 +1,9 @@
 /* The work of a quarter, end to end over HTTP: reference reads and lists,
  * key actions (create, edit, archive), status updates posted by leads with
  * idempotency keys, reviews by co-chairs, the feed, the CSV export and the
- * audit trail. Every rejection is checked to change nothing. */
+ * audit trail. Every rejection is checked to change nothing. Every request
+ * goes through Stoplight Prism's validating proxy, which judges each answer
+ * by api/openapi.json: the document states what the server does. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -10,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct server srv;
+static struct server api, srv; /* srv: Prism in front of api */
 static char db[64];
 static char *cochair, *who_lead, *unodc_lead, *dgc_lead, *viewer;
 
@@ -22,12 +24,14 @@ static void setup(void)
 	unodc_lead = t_member_token(db, "focal@unodc.org", "lead", "UNODC");
 	dgc_lead = t_member_token(db, "focal@un.org", "lead", "DGC");
 	viewer = t_member_token(db, "staff@unicef.org", "viewer", "UNICEF");
-	t_server_start(&srv, db);
+	t_server_start(&api, db);
+	t_prism_start(&srv, &api);
 }
 
 static void teardown(void)
 {
-	t_server_stop(&srv);
+	t_prism_stop(&srv);
+	t_server_stop(&api);
 	free(cochair);
 	free(who_lead);
 	free(unodc_lead);
@@ -35,11 +39,50 @@ static void teardown(void)
 	free(viewer);
 }
 
+/* One request through Prism, which must find nothing wrong with the answer;
+ * bad marks a request that breaks the document on purpose. */
+static struct resp *http_(bool bad, const char *method, const char *path, const char *token,
+			  const char *content_type, const char *body, size_t len, const char *header)
+{
+	struct resp *r = t_http(&srv, method, path, token, content_type, body, len, header);
+
+	t_assert_no_violations(r, bad);
+	return r;
+}
+
+static struct resp *http(const char *method, const char *path, const char *token,
+			 const char *header)
+{
+	return http_(false, method, path, token, NULL, NULL, 0, header);
+}
+
+static struct resp *get(const char *path, const char *token)
+{
+	return http_(false, "GET", path, token, NULL, NULL, 0, NULL);
+}
+
+static struct resp *get_bad(const char *path, const char *token)
+{
+	return http_(true, "GET", path, token, NULL, NULL, 0, NULL);
+}
+
+static struct resp *send_(bool bad, const char *method, const char *path, const char *token,
+			  const char *body, const char *header)
+{
+	return http_(bad, method, path, token, body ? "application/json" : NULL, body,
+		     body ? strlen(body) : 0, header);
+}
+
 static struct resp *send(const char *method, const char *path, const char *token,
 			 const char *body, const char *header)
 {
-	return t_http(&srv, method, path, token, body ? "application/json" : NULL, body,
-		      body ? strlen(body) : 0, header);
+	return send_(false, method, path, token, body, header);
+}
+
+static struct resp *send_bad(const char *method, const char *path, const char *token,
+			     const char *body, const char *header)
+{
+	return send_(true, method, path, token, body, header);
 }
 
 static long rows(const char *sql)
@@ -56,14 +99,20 @@ static long action_of_pillar(int pillar)
 	return rows(sql);
 }
 
-static struct resp *post_update(const char *token, long action, const char *body, const char *key)
+static struct resp *post_update_(bool bad, const char *token, long action, const char *body,
+				 const char *key)
 {
 	char path[64], h[256];
 
 	snprintf(path, sizeof path, "/v1/actions/%ld/updates", action);
 	if (key)
 		snprintf(h, sizeof h, "Idempotency-Key: %s", key);
-	return send("POST", path, token, body, key ? h : NULL);
+	return send_(bad, "POST", path, token, body, key ? h : NULL);
+}
+
+static struct resp *post_update(const char *token, long action, const char *body, const char *key)
+{
+	return post_update_(false, token, action, body, key);
 }
 
 static const char *str(json_t *o, const char *k)
@@ -80,34 +129,34 @@ static long long num(json_t *o, const char *k)
 
 START_TEST(reference_lists_show_the_network)
 {
-	struct resp *r = t_get(&srv, "/v1/entities?limit=500", viewer);
+	struct resp *r = get("/v1/entities?limit=500", viewer);
 	json_t *items = json_object_get(r->json, "items");
 
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(json_array_size(items), 23);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/cochairs?year=2021", viewer);
+	r = get("/v1/cochairs?year=2021", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 2);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/cochairs?year=2023", viewer);
+	r = get("/v1/cochairs?year=2023", viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 1);
 	ck_assert_str_eq(str(json_array_get(items, 0), "entity"), "OHCHR");
 	ck_assert_str_eq(str(json_array_get(items, 0), "kind"), "permanent");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/cycles", viewer);
+	r = get("/v1/cycles", viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 3);
 	ck_assert_str_eq(str(json_array_get(items, 1), "label"), "2022-2023");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/workplans", viewer);
+	r = get("/v1/workplans", viewer);
 	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "title"),
 			 "Network Work Plan 2021+");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/events", viewer);
+	r = get("/v1/events", viewer);
 	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "date"), "2021-09-21");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/consultations", viewer);
+	r = get("/v1/consultations", viewer);
 	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "items"), 0), "subject_must_contain"),
 			 "Work Plan");
 	t_resp_free(r);
@@ -118,17 +167,17 @@ START_TEST(lists_page_with_limit_and_cursor)
 {
 	char path[128];
 	const char *next;
-	struct resp *r = t_get(&srv, "/v1/entities?limit=10", viewer), *r2, *r3;
+	struct resp *r = get("/v1/entities?limit=10", viewer), *r2, *r3;
 	json_t *seen = json_object();
 
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 10);
 	next = str(r->json, "next");
 	ck_assert_ptr_nonnull(next);
 	snprintf(path, sizeof path, "/v1/entities?limit=10&after=%s", next);
-	r2 = t_get(&srv, path, viewer);
+	r2 = get(path, viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r2->json, "items")), 10);
 	snprintf(path, sizeof path, "/v1/entities?limit=10&after=%s", str(r2->json, "next"));
-	r3 = t_get(&srv, path, viewer);
+	r3 = get(path, viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r3->json, "items")), 3);
 	ck_assert(json_is_null(json_object_get(r3->json, "next")));
 	/* 23 distinct entities over the three pages */
@@ -143,7 +192,7 @@ START_TEST(lists_page_with_limit_and_cursor)
 	t_resp_free(r);
 	t_resp_free(r2);
 	t_resp_free(r3);
-	r = t_get(&srv, "/v1/actions", viewer);
+	r = get("/v1/actions", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 12);
 	ck_assert(json_is_null(json_object_get(r->json, "next")));
 	t_resp_free(r);
@@ -154,7 +203,7 @@ END_TEST
  * taken to another list, it is a 422 naming after. */
 START_TEST(cursors_are_bound_to_their_list)
 {
-	struct resp *r = t_get(&srv, "/v1/entities?limit=5", viewer), *g;
+	struct resp *r = get("/v1/entities?limit=5", viewer), *g;
 	char path[256], forged[128];
 	const char *next = str(r->json, "next"), *dot = strchr(next, '.');
 	static const char *const lists[] = { "/v1/audit", "/v1/updates", "/v1/actions/1/updates" };
@@ -162,7 +211,7 @@ START_TEST(cursors_are_bound_to_their_list)
 	ck_assert_ptr_nonnull(dot);
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
 		snprintf(path, sizeof path, "%s?after=%s", lists[i], next);
-		g = t_get(&srv, path, cochair);
+		g = get(path, cochair);
 		t_assert_problem(g, 422, "validation");
 		ck_assert_str_eq(str(json_array_get(json_object_get(g->json, "errors"), 0), "field"), "after");
 		t_resp_free(g);
@@ -170,17 +219,17 @@ START_TEST(cursors_are_bound_to_their_list)
 	/* the sort key changed, the MAC kept: "WHO" in base64url */
 	snprintf(forged, sizeof forged, "V0hP%s", dot);
 	snprintf(path, sizeof path, "/v1/entities?after=%s", forged);
-	g = t_get(&srv, path, viewer);
+	g = get(path, viewer);
 	t_assert_problem(g, 422, "validation");
 	t_resp_free(g);
 	/* a bigint the database would have refused with its own words */
-	g = t_get(&srv, "/v1/updates?after=YWJj", viewer);
+	g = get("/v1/updates?after=YWJj", viewer);
 	t_assert_problem(g, 422, "validation");
 	ck_assert_ptr_null(strstr(g->body, "bigint"));
 	t_resp_free(g);
 	/* the real one still works */
 	snprintf(path, sizeof path, "/v1/entities?limit=5&after=%s", next);
-	g = t_get(&srv, path, viewer);
+	g = get(path, viewer);
 	ck_assert_int_eq(g->status, 200);
 	t_resp_free(g);
 	t_resp_free(r);
@@ -200,14 +249,14 @@ START_TEST(bad_times_are_422_naming_them_in_our_words)
 		struct resp *g;
 
 		snprintf(path, sizeof path, "/v1/updates?since=%s", bad[i]);
-		g = t_get(&srv, path, viewer);
+		g = get_bad(path, viewer);
 		t_assert_problem(g, 422, "validation");
 		ck_assert_str_eq(str(json_array_get(json_object_get(g->json, "errors"), 0), "field"), "since");
 		ck_assert_ptr_null(strstr(g->body, "displacement"));
 		t_resp_free(g);
 	}
 	{
-		struct resp *g = t_get(&srv, "/v1/updates?since=2024-01-01T00:00:00.5%2B14:00", viewer);
+		struct resp *g = get("/v1/updates?since=2024-01-01T00:00:00.5%2B14:00", viewer);
 
 		ck_assert_int_eq(g->status, 200);
 		t_resp_free(g);
@@ -220,12 +269,17 @@ END_TEST
  * means with one decimal. */
 static void assert_json_form(const char *path, const char *token)
 {
-	struct resp *r = t_get(&srv, path, token);
+	struct resp *r = get(path, token);
 	char file[256], cmd[512], out[4096];
 	size_t n;
 	FILE *f;
 	int st;
 
+	ck_assert_msg(r->status == 200, "%s: %ld", path, r->status);
+	/* Prism judged that answer; the bytes judged here come straight from
+	 * the api, since Prism sends its own serialisation of the JSON */
+	t_resp_free(r);
+	r = t_get(&api, path, token);
 	ck_assert_msg(r->status == 200, "%s: %ld", path, r->status);
 	snprintf(file, sizeof file, "%s/json-form.json", getenv("WORKPLAN_TEST_LOGDIR"));
 	f = fopen(file, "w");
@@ -295,7 +349,7 @@ START_TEST(bad_list_parameters_are_422_naming_them)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct resp *r = t_get(&srv, cases[i].path, viewer);
+		struct resp *r = get_bad(cases[i].path, viewer);
 		json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
 
 		t_assert_problem(r, 422, "validation");
@@ -330,7 +384,7 @@ START_TEST(actions_filter_by_pillar_cycle_year_lead_status_and_text)
 		struct resp *r;
 
 		snprintf(path, sizeof path, "/v1/actions?%s", cases[i].query);
-		r = t_get(&srv, path, viewer);
+		r = get(path, viewer);
 		ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
 		ck_assert_msg((int)json_array_size(json_object_get(r->json, "items")) == cases[i].count,
 			      "%s: %zu items, expected %d", path,
@@ -347,7 +401,7 @@ START_TEST(one_action_has_latest_version_and_etag)
 	struct resp *r, *again;
 
 	snprintf(path, sizeof path, "/v1/actions/%ld", action_of_pillar(2));
-	r = t_get(&srv, path, viewer);
+	r = get(path, viewer);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(num(r->json, "pillar"), 2);
 	ck_assert_str_eq(str(r->json, "cycle"), "2021");
@@ -356,15 +410,15 @@ START_TEST(one_action_has_latest_version_and_etag)
 	ck_assert(json_is_string(json_object_get(r->json, "version")));
 	etag = t_header(r, "ETag");
 	snprintf(h, sizeof h, "If-None-Match: %s", etag);
-	again = t_http(&srv, "GET", path, viewer, NULL, NULL, 0, h);
+	again = http("GET", path, viewer, h);
 	ck_assert_int_eq(again->status, 304);
 	t_resp_free(again);
 	free(etag);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/actions/999999", viewer);
+	r = get("/v1/actions/999999", viewer);
 	t_assert_problem(r, 404, "not-found");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/actions/abc", viewer);
+	r = get_bad("/v1/actions/abc", viewer);
 	t_assert_problem(r, 404, "not-found");
 	t_resp_free(r);
 }
@@ -387,7 +441,7 @@ START_TEST(cochair_creates_an_action_led_by_the_pillar_by_default)
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "leads"), 0)), "DGC");
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "leads"), 1)), "UNFPA");
 	ck_assert_str_eq(str(r->json, "due_date"), "2022-03-21");
-	got = t_get(&srv, loc, viewer);
+	got = get(loc, viewer);
 	ck_assert_int_eq(got->status, 200);
 	ck_assert_str_eq(str(got->json, "title"), str(r->json, "title"));
 	t_resp_free(got);
@@ -419,7 +473,11 @@ START_TEST(rejected_action_writes_change_nothing)
 	long before = rows("SELECT count(*) FROM action"), audit = rows("SELECT count(*) FROM audit");
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct resp *r = send("POST", "/v1/actions", cochair, cases[i].body, NULL);
+		/* what is not JSON goes straight to the api: Prism cannot parse it to forward it */
+		struct resp *r = cases[i].status == 400
+			? t_http(&api, "POST", "/v1/actions", cochair, "application/json", cases[i].body,
+				 strlen(cases[i].body), NULL)
+			: send_bad("POST", "/v1/actions", cochair, cases[i].body, NULL);
 
 		t_assert_problem(r, cases[i].status, cases[i].slug);
 		if (cases[i].field)
@@ -429,7 +487,7 @@ START_TEST(rejected_action_writes_change_nothing)
 	}
 	for (int i = 0; i < 3; i++) {
 		const char *token = i == 0 ? who_lead : i == 1 ? viewer : NULL;
-		struct resp *r = send("POST", "/v1/actions", token,
+		struct resp *r = send_(!token, "POST", "/v1/actions", token,
 				      "{\"pillar\":1,\"cycle\":\"2021\",\"year\":2021,\"title\":\"x\"}", NULL);
 
 		t_assert_problem(r, token ? 403 : 401, token ? "forbidden" : "unauthorized");
@@ -447,10 +505,10 @@ START_TEST(editing_an_action_needs_its_current_version)
 	struct resp *r, *p;
 
 	snprintf(path, sizeof path, "/v1/actions/%ld", id);
-	r = t_get(&srv, path, viewer);
+	r = get(path, viewer);
 	etag = t_header(r, "ETag");
 	t_resp_free(r);
-	p = send("PATCH", path, cochair, "{\"title\":\"Guidance note\"}", NULL);
+	p = send_bad("PATCH", path, cochair, "{\"title\":\"Guidance note\"}", NULL);
 	t_assert_problem(p, 428, "precondition-required");
 	t_resp_free(p);
 	p = send("PATCH", path, cochair, "{\"title\":\"Guidance note\"}", "If-Match: \"99\"");
@@ -486,7 +544,7 @@ START_TEST(archived_actions_leave_lists_and_take_no_updates)
 
 	t_resp_free(r);
 	snprintf(path, sizeof path, "/v1/actions/%ld", id);
-	d = send("DELETE", path, cochair, NULL, NULL);
+	d = send_bad("DELETE", path, cochair, NULL, NULL);
 	t_assert_problem(d, 428, "precondition-required");
 	t_resp_free(d);
 	snprintf(h, sizeof h, "If-Match: \"1\"");
@@ -496,10 +554,10 @@ START_TEST(archived_actions_leave_lists_and_take_no_updates)
 	t_resp_free(d);
 	/* still there, never deleted */
 	ck_assert_int_eq(rows("SELECT count(*) FROM action WHERE archived"), 1);
-	r = t_get(&srv, "/v1/actions?pillar=6", viewer);
+	r = get("/v1/actions?pillar=6", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 3);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/actions?pillar=6&archived=true", viewer);
+	r = get("/v1/actions?pillar=6&archived=true", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 1);
 	t_resp_free(r);
 	r = post_update(cochair, id, "{\"period\":\"2021-Q4\",\"status\":\"on_track\",\"percent_complete\":10,\"narrative\":\"Planned.\"}", NULL);
@@ -533,12 +591,12 @@ START_TEST(lead_posts_an_update_on_its_own_action)
 	ck_assert_str_eq(str(r->json, "review_state"), "submitted");
 	ck_assert_str_eq(str(json_object_get(r->json, "author"), "entity"), "WHO");
 	ck_assert_int_eq(str(r->json, "created_at")[strlen(str(r->json, "created_at")) - 1], 'Z');
-	got = t_get(&srv, loc, viewer);
+	got = get(loc, viewer);
 	ck_assert_int_eq(got->status, 200);
 	ck_assert_int_eq(num(got->json, "id"), num(r->json, "id"));
 	t_resp_free(got);
 	snprintf(path, sizeof path, "/v1/actions/%ld", id);
-	got = t_get(&srv, path, viewer);
+	got = get(path, viewer);
 	ck_assert_int_eq(num(json_object_get(got->json, "latest"), "id"), num(r->json, "id"));
 	t_resp_free(got);
 	free(loc);
@@ -583,7 +641,7 @@ START_TEST(leads_never_write_to_other_pillars)
 			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"x\"}", NULL);
 		t_assert_problem(r, 403, "forbidden");
 		t_resp_free(r);
-		r = post_update(NULL, action_of_pillar(3),
+		r = post_update_(true, NULL, action_of_pillar(3),
 			"{\"period\":\"2021-Q2\",\"status\":\"on_track\",\"percent_complete\":20,\"narrative\":\"x\"}", NULL);
 		t_assert_problem(r, 401, "unauthorized");
 		t_resp_free(r);
@@ -634,7 +692,7 @@ START_TEST(every_invalid_update_is_refused_and_writes_nothing)
 	struct resp *r;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		r = post_update(who_lead, action, cases[i].body, NULL);
+		r = post_update_(true, who_lead, action, cases[i].body, NULL);
 		t_assert_problem(r, 422, "validation");
 		ck_assert_msg(!strcmp(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
 				      cases[i].field), "%s: %s", cases[i].body, r->body);
@@ -643,24 +701,25 @@ START_TEST(every_invalid_update_is_refused_and_writes_nothing)
 	/* word limits, as a reader counts words, in Latin and Chinese script */
 	words(text, sizeof text, 301, "word");
 	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", text);
-	r = post_update(who_lead, action, body, NULL);
+	r = post_update_(true, who_lead, action, body, NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
 	words(text, sizeof text, 301, NULL);
 	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", text);
-	r = post_update(who_lead, action, body, NULL);
+	r = post_update_(true, who_lead, action, body, NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
 	words(text, sizeof text, 101, "mot");
 	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"x\",\"visibility\":\"public\",\"public_summary\":\"%s\"}", text);
-	r = post_update(who_lead, action, body, NULL);
+	r = post_update_(true, who_lead, action, body, NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
-	/* not JSON, not UTF-8, not JSON media type */
-	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json", "{\"narrative\":\"\xc3\x28\"}", 17, NULL);
+	/* not JSON, not UTF-8 (straight to the api: Prism would decode the
+	 * bytes and send its own JSON), not JSON media type */
+	r = t_http(&api, "POST", "/v1/actions/1/updates", who_lead, "application/json", "{\"narrative\":\"\xc3\x28\"}", 17, NULL);
 	t_assert_problem(r, 400, "malformed-json");
 	t_resp_free(r);
-	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/x-www-form-urlencoded", "period=2021-Q3", 14, NULL);
+	r = http_(true, "POST", "/v1/actions/1/updates", who_lead, "application/x-www-form-urlencoded", "period=2021-Q3", 14, NULL);
 	t_assert_problem(r, 415, "unsupported-media-type");
 	t_resp_free(r);
 	/* deep nesting: within the parser's depth, a field of the wrong type;
@@ -920,11 +979,18 @@ START_TEST(concurrent_retries_with_one_key_store_one_update)
 		ck_assert_int_eq(pipe(p), 0);
 		kids[i] = fork();
 		if (kids[i] == 0) {
-			struct resp *r = post_update(dgc_lead, action, body, "burst-1");
-			char *loc = t_header(r, "Location");
+			/* no check calls in a child: what it got goes to the pipe,
+			 * and whether Prism found it true to the document */
+			char path[64], *loc, *v;
+			struct resp *r;
 
+			snprintf(path, sizeof path, "/v1/actions/%ld/updates", action);
+			r = t_http(&srv, "POST", path, dgc_lead, "application/json", body, strlen(body),
+				   "Idempotency-Key: burst-1");
+			loc = t_header(r, "Location");
+			v = t_header(r, "sl-violations");
 			dprintf(p[1], "%ld %s %s", r->status, loc ? loc : "-", r->body ? r->body : "");
-			_exit(0);
+			_exit(!v && !r->headers_cut ? 0 : 1);
 		}
 		close(p[1]);
 		out[i] = p[0];
@@ -937,7 +1003,8 @@ START_TEST(concurrent_retries_with_one_key_store_one_update)
 		answer[i][len] = '\0';
 		close(out[i]);
 		waitpid(kids[i], &status, 0);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a retry crashed");
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "a retry was not answered 201 true to the document");
 	}
 	/* one update stored; every answer is its 201, byte for byte */
 	ck_assert_int_eq(rows("SELECT count(*) FROM status_update"), before + 1);
@@ -978,10 +1045,10 @@ START_TEST(cochairs_review_once_and_returned_updates_stop_counting)
 	r = send("POST", path, who_lead, "{\"decision\":\"approve\"}", NULL);
 	t_assert_problem(r, 403, "forbidden");
 	t_resp_free(r);
-	r = send("POST", path, cochair, "{\"decision\":\"return\"}", NULL);
+	r = send_bad("POST", path, cochair, "{\"decision\":\"return\"}", NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
-	r = send("POST", path, cochair, "{\"decision\":\"maybe\"}", NULL);
+	r = send_bad("POST", path, cochair, "{\"decision\":\"maybe\"}", NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
 	r = send("POST", path, cochair, "{\"decision\":\"return\",\"comment\":\"Please say what the new date is.\"}", NULL);
@@ -996,10 +1063,10 @@ START_TEST(cochairs_review_once_and_returned_updates_stop_counting)
 	t_assert_problem(r, 404, "not-found");
 	t_resp_free(r);
 	/* the returned Q3 update no longer counts: latest is the Q2 one */
-	r = t_get(&srv, apath, viewer);
+	r = get(apath, viewer);
 	ck_assert_int_eq(num(json_object_get(r->json, "latest"), "id"), num(first->json, "id"));
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/actions?status=on_track&pillar=4", viewer);
+	r = get("/v1/actions?status=on_track&pillar=4", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 1);
 	t_resp_free(r);
 	ck_assert_int_eq(rows("SELECT count(*) FROM audit WHERE table_name = 'status_update'"
@@ -1026,25 +1093,25 @@ START_TEST(history_is_newest_first_and_the_feed_filters)
 		t_resp_free(r);
 	}
 	snprintf(path, sizeof path, "/v1/actions/%ld/updates?limit=2", action);
-	r = t_get(&srv, path, viewer);
+	r = get(path, viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 2);
 	ck_assert_str_eq(str(json_array_get(items, 0), "period"), "2021-Q3");
 	ck_assert_str_eq(str(json_array_get(items, 1), "period"), "2021-Q2");
 	ck_assert_ptr_nonnull(str(r->json, "next"));
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/actions/999999/updates", viewer);
+	r = get("/v1/actions/999999/updates", viewer);
 	t_assert_problem(r, 404, "not-found");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/updates?period=2021-Q2&pillar=6", viewer);
+	r = get("/v1/updates?period=2021-Q2&pillar=6", viewer);
 	items = json_object_get(r->json, "items");
 	ck_assert_int_eq(json_array_size(items), 1);
 	ck_assert_int_eq(num(json_array_get(items, 0), "percent_complete"), 40);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/updates?since=2999-01-01", viewer);
+	r = get("/v1/updates?since=2999-01-01", viewer);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/updates?since=2000-01-01T00:00:00Z&review_state=submitted&pillar=6", viewer);
+	r = get("/v1/updates?since=2000-01-01T00:00:00Z&review_state=submitted&pillar=6", viewer);
 	ck_assert_int_ge(json_array_size(json_object_get(r->json, "items")), 3);
 	t_resp_free(r);
 }
@@ -1060,7 +1127,7 @@ START_TEST(export_is_rfc4180_csv_safe_for_spreadsheets)
 
 	ck_assert_int_eq(r->status, 201);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/export.csv?period=2021-Q1", viewer);
+	r = get("/v1/export.csv?period=2021-Q1", viewer);
 	ck_assert_int_eq(r->status, 200);
 	ct = t_header(r, "Content-Type");
 	cd = t_header(r, "Content-Disposition");
@@ -1078,7 +1145,7 @@ END_TEST
 
 START_TEST(audit_trail_is_for_cochairs)
 {
-	struct resp *r = t_get(&srv, "/v1/audit?limit=500", cochair);
+	struct resp *r = get("/v1/audit?limit=500", cochair);
 	json_t *items = json_object_get(r->json, "items");
 	bool seed = false;
 
@@ -1088,14 +1155,120 @@ START_TEST(audit_trail_is_for_cochairs)
 		seed |= !strcmp(str(json_array_get(items, i), "actor"), "seed");
 	ck_assert(seed);
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/audit", who_lead);
+	r = get("/v1/audit", who_lead);
 	t_assert_problem(r, 403, "forbidden");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/audit", viewer);
+	r = get("/v1/audit", viewer);
 	t_assert_problem(r, 403, "forbidden");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/audit?since=2999-01-01T00:00:00Z", cochair);
+	r = get("/v1/audit?since=2999-01-01T00:00:00Z", cochair);
 	ck_assert_int_eq(json_array_size(json_object_get(r->json, "items")), 0);
+	t_resp_free(r);
+}
+END_TEST
+
+/* ---- what any answer may be, judged by Prism ---- */
+
+/* The public documents honour If-None-Match like every GET; /metrics
+ * changes with each request it counts, so its tag moves on. */
+START_TEST(public_documents_answer_304_to_their_etag)
+{
+	static const char *const paths[] = { "/v1/health", "/v1/openapi.json", "/metrics" };
+
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+		struct resp *r = get(paths[i], NULL), *again;
+		char *etag = t_header(r, "ETag"), *cc = t_header(r, "Cache-Control"), h[128];
+
+		ck_assert_msg(r->status == 200 && etag, "%s: %ld", paths[i], r->status);
+		ck_assert_str_eq(cc, "no-cache");
+		snprintf(h, sizeof h, "If-None-Match: %s", etag);
+		again = http("GET", paths[i], NULL, h);
+		if (strcmp(paths[i], "/metrics")) {
+			ck_assert_msg(again->status == 304, "%s: %ld", paths[i], again->status);
+			ck_assert_uint_eq(again->len, 0);
+		} else {
+			char *now = t_header(again, "ETag");
+
+			ck_assert_int_eq(again->status, 200);
+			ck_assert_str_ne(now, etag);
+			free(now);
+		}
+		free(etag);
+		free(cc);
+		t_resp_free(again);
+		t_resp_free(r);
+	}
+}
+END_TEST
+
+/* What a write of an action or a pillar answers carries the new state's
+ * ETag, the same a GET gives, and the next edit sends it as If-Match. */
+START_TEST(writes_answer_the_etag_the_next_edit_sends)
+{
+	struct resp *r = send("POST", "/v1/actions", cochair,
+			      "{\"pillar\":3,\"cycle\":\"2024-2025\",\"year\":2025,\"title\":\"Regional dialogue\"}",
+			      NULL);
+	char path[64], h[128], *tag = t_header(r, "ETag"), *got, *cc;
+	struct resp *g;
+
+	ck_assert_int_eq(r->status, 201);
+	ck_assert_ptr_nonnull(tag);
+	cc = t_header(r, "Cache-Control");
+	ck_assert_str_eq(cc, "private, no-cache");
+	free(cc);
+	snprintf(path, sizeof path, "/v1/actions/%lld", num(r->json, "id"));
+	t_resp_free(r);
+	for (int step = 0; step < 3; step++) {
+		static const char *const bodies[] = { "{\"title\":\"Regional dialogues\"}", NULL,
+						      "{\"archived\":false}" };
+
+		snprintf(h, sizeof h, "If-Match: %s", tag);
+		r = send(step == 1 ? "DELETE" : "PATCH", path, cochair, bodies[step], h);
+		ck_assert_msg(r->status == 200, "step %d: %ld %s", step, r->status, r->body);
+		free(tag);
+		tag = t_header(r, "ETag");
+		ck_assert_ptr_nonnull(tag);
+		t_resp_free(r);
+		g = get(path, viewer);
+		got = t_header(g, "ETag");
+		ck_assert_str_eq(got, tag);
+		free(got);
+		t_resp_free(g);
+	}
+	free(tag);
+	g = get("/v1/pillars/3", viewer);
+	tag = t_header(g, "ETag");
+	snprintf(h, sizeof h, "If-Match: %s", tag);
+	free(tag);
+	{
+		char body[512];
+
+		snprintf(body, sizeof body, "{\"name\":\"%s\"}", str(g->json, "name"));
+		r = send("PATCH", "/v1/pillars/3", cochair, body, h);
+	}
+	t_resp_free(g);
+	ck_assert_int_eq(r->status, 200);
+	tag = t_header(r, "ETag");
+	t_resp_free(r);
+	g = get("/v1/pillars/3", viewer);
+	got = t_header(g, "ETag");
+	ck_assert_str_eq(got, tag);
+	free(got);
+	free(tag);
+	t_resp_free(g);
+}
+END_TEST
+
+/* Refused before routing, and still an answer the document states. */
+START_TEST(an_overlong_target_is_414)
+{
+	static char path[8400];
+	struct resp *r;
+	int n = snprintf(path, sizeof path, "/v1/actions/");
+
+	memset(path + n, '1', sizeof path - n - 1);
+	r = get_bad(path, viewer);
+	t_assert_problem(r, 414, "uri-too-long");
 	t_resp_free(r);
 }
 END_TEST
@@ -1130,6 +1303,10 @@ int main(void)
 	tcase_add_test(tc, history_is_newest_first_and_the_feed_filters);
 	tcase_add_test(tc, export_is_rfc4180_csv_safe_for_spreadsheets);
 	tcase_add_test(tc, audit_trail_is_for_cochairs);
+	tcase_add_test(tc, public_documents_answer_304_to_their_etag);
+	tcase_add_test(tc, an_overlong_target_is_414);
+	/* last: it adds an action */
+	tcase_add_test(tc, writes_answer_the_etag_the_next_edit_sends);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

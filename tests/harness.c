@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -359,6 +360,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *cls)
 	if (have + size * n < sizeof r->headers) {
 		memcpy(r->headers + have, data, size * n);
 		r->headers[have + size * n] = '\0';
+	} else {
+		r->headers_cut = true;
 	}
 	return size * n;
 }
@@ -377,7 +380,7 @@ struct resp *t_http_from(const struct server *s, const char *from, const char *m
 {
 	struct resp *r = calloc(1, sizeof *r);
 	struct curl_slist *h = NULL;
-	char url[2048], line[256], iface[64];
+	char url[16384], line[256], iface[64];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
@@ -534,6 +537,110 @@ size_t t_recv(int fd, char *buf, size_t n, int ms, bool *closed)
 	}
 	buf[len] = '\0';
 	return len;
+}
+
+#define PRISM "tests/openapi/node_modules/.bin/prism"
+
+void t_prism_start(struct server *p, const struct server *api)
+{
+	char port[16], upstream[64], log[600];
+	double deadline = (t_ms() / 1000.0) + 90;
+	struct resp *r = NULL;
+	int status;
+
+	ck_assert_msg(access(PRISM, X_OK) == 0, "%s is missing: run the tests with make test", PRISM);
+	snprintf(p->dbname, sizeof p->dbname, "%s", api->dbname);
+	p->port = t_free_port();
+	snprintf(port, sizeof port, "%d", p->port);
+	snprintf(upstream, sizeof upstream, "http://127.0.0.1:%d", api->port);
+	snprintf(log, sizeof log, "%s/prism-%s.log", env_var("WORKPLAN_TEST_LOGDIR"), p->dbname);
+	p->pid = fork();
+	if (p->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* a group of its own, for t_prism_stop; and gone with the suite
+		 * even when the suite dies before its teardown */
+		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		close_inherited();
+		/* without --errors Prism forwards every request, the ones that
+		 * break the document too, and lists what it found wrong with the
+		 * request and the answer in an sl-violations header */
+		execl(PRISM, PRISM, "proxy", "--cors=false", "--host", "127.0.0.1", "--port", port,
+		      "api/openapi.json", upstream, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(p->pid >= 0);
+	/* Prism needs a few seconds to load the document: poll its port */
+	for (;;) {
+		ck_assert_msg(waitpid(p->pid, &status, WNOHANG) == 0, "prism exited (log: %s)", log);
+		r = t_get(p, "/v1/health", NULL);
+		if (r->status == 200)
+			break;
+		t_resp_free(r);
+		r = NULL;
+		if ((t_ms() / 1000.0) > deadline) {
+			t_prism_stop(p);
+			ck_abort_msg("prism did not answer in 90 s (log: %s)", log);
+		}
+		usleep(50000);
+	}
+	t_resp_free(r);
+}
+
+void t_prism_stop(struct server *p)
+{
+	double deadline = (t_ms() / 1000.0) + 10;
+	int status;
+
+	if (p->pid <= 0)
+		return;
+	kill(-p->pid, SIGTERM);
+	while (waitpid(p->pid, &status, WNOHANG) == 0) {
+		if ((t_ms() / 1000.0) > deadline) {
+			kill(-p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	/* anything it left behind in its group */
+	kill(-p->pid, SIGKILL);
+	p->pid = 0;
+}
+
+void t_assert_no_violations(const struct resp *r, bool bad_request)
+{
+	char *v = t_header(r, "sl-violations"), *ct = t_header(r, "Content-Type");
+	json_t *list, *e;
+	size_t i;
+
+	ck_assert_msg(!r->headers_cut, "the answer's headers did not fit: %.200s", r->headers);
+	ck_assert_msg(r->status > 0, "no answer through prism");
+	/* ours are /problems/<slug>; Prism's own (FetchError, https://stoplight.io/...) are not */
+	if (ct && !strcmp(ct, "application/problem+json")) {
+		const char *type = json_string_value(json_object_get(r->json, "type"));
+
+		ck_assert_msg(type && !strncmp(type, "/problems/", 10),
+			      "prism answered itself: %ld %.1000s", r->status, r->body);
+	}
+	free(ct);
+	if (!v)
+		return;
+	/* check's messages are short: the first violations tell enough */
+	list = json_loads(v, 0, NULL);
+	ck_assert_msg(bad_request && json_is_array(list), "prism: %ld %.1000s", r->status, v);
+	json_array_foreach(list, i, e) {
+		const char *where = json_string_value(json_array_get(json_object_get(e, "location"), 0));
+
+		ck_assert_msg(where && !strcmp(where, "request"), "prism: %ld %.1000s", r->status, v);
+	}
+	json_decref(list);
+	free(v);
 }
 
 void t_cluster(const char *action)

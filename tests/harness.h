@@ -22,7 +22,8 @@ struct resp {
 	char *body;
 	size_t len;
 	json_t *json;        /* parsed body when it is JSON, else NULL */
-	char headers[4096];  /* raw response headers */
+	char headers[16384]; /* raw response headers */
+	bool headers_cut;    /* some did not fit in headers */
 };
 
 /* A fresh database: seeded from the migrated and seeded template, or empty. */
@@ -88,6 +89,17 @@ int t_connect(const struct server *s, const char *from, const char *to);
 size_t t_recv(int fd, char *buf, size_t n, int ms, bool *closed);
 /* Milliseconds on the monotonic clock. */
 long long t_ms(void);
+/* Stoplight Prism's validating proxy (tests/openapi/node_modules), in
+ * front of the running api and judging each exchange by api/openapi.json:
+ * a request to p goes through Prism to api. */
+void t_prism_start(struct server *p, const struct server *api);
+/* Ends Prism's whole process group. */
+void t_prism_stop(struct server *p);
+/* Asserts that Prism found the answer r true to the document: no
+ * sl-violations header and no problem of Prism's own making. With
+ * bad_request the request itself may break the document (a test of what
+ * the server refuses); the answer still may not. */
+void t_assert_no_violations(const struct resp *r, bool bad_request);
 
 /* popen(cmd, "r"), without handing cmd any descriptor but 0, 1 and 2. */
 FILE *t_popen(const char *cmd);
