@@ -2,9 +2,11 @@
  * Woken by LISTEN/NOTIFY, polling once a second as a fallback; any number
  * may run on any host that reaches the database. SIGTERM or SIGINT: finish
  * the current job, then exit. A SIGKILL loses nothing: the job's lease
- * runs out and another worker takes it again. */
+ * runs out and another worker takes it again, and the next worker to start
+ * on the host removes the killed one's temporary folders. */
 #include "config.h"
 #include "log.h"
+#include "tmpdir.h"
 #include "util.h"
 #include "worker.h"
 
@@ -120,8 +122,11 @@ int main(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 	log_info("started as %s", name);
+	/* a worker killed mid-job left its gnuplot or pandoc folder behind */
+	log_info("removed %d temporary folders of stopped workers from %s", tmpdir_sweep(),
+		 tmpdir_parent());
+	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 	while (!stopping) {
 		struct job job;
 		bool got = false;
