@@ -105,5 +105,6 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	       config_int("WORKPLAN_CHART_WAITING_MAX", 256, 0, 65536, &c->chart_waiting_max, err,
 			  errlen) &&
 	       config_int("WORKPLAN_CHART_QUEUE_PER_MEMBER", 8, 1, 10000,
-			  &c->chart_queue_per_member, err, errlen);
+			  &c->chart_queue_per_member, err, errlen) &&
+	       config_int("WORKPLAN_RETENTION_DAYS", 30, 1, 36500, &c->retention_days, err, errlen);
 }

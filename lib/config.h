@@ -18,6 +18,7 @@ struct config {
 	int auth_failures;           /* WORKPLAN_AUTH_FAILURES, default 20 a minute per address; 0: off */
 	int chart_waiting_max;       /* WORKPLAN_CHART_WAITING_MAX, default 256 suspended requests */
 	int chart_queue_per_member;  /* WORKPLAN_CHART_QUEUE_PER_MEMBER, default 8 */
+	int retention_days;          /* WORKPLAN_RETENTION_DAYS, default 30 */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

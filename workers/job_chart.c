@@ -26,10 +26,13 @@
 
 #define CHART_MAX_BYTES (20 << 20)
 
+/* Storing a key again (a retried job, or one whose image was stored
+ * before) renews it, so the retention sweep leaves what a job has just
+ * made; the bytes stay as first stored. */
 DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
 	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
-	" ON CONFLICT (key) DO NOTHING");
+	" ON CONFLICT (key) DO UPDATE SET last_used_at = now()");
 
 static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
 					"completed", "cancelled" };
