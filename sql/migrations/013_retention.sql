@@ -6,6 +6,9 @@
 -- most once an hour per artifact; NULL: never served. A chart's age is
 -- the later of this and created_at.
 ALTER TABLE artifact ADD COLUMN last_used_at timestamptz;
+-- When an image stored before now was last asked for is not known: each
+-- gets the whole period from today.
+UPDATE artifact SET last_used_at = now();
 CREATE INDEX artifact_age ON artifact (greatest(created_at, last_used_at));
 
 -- An old job may go while what it made stays: the artifact and the report
