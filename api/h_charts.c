@@ -21,8 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Serving an image notes that somebody asked for it, so the retention
+ * sweep keeps it (workers/retention.c); at most once an hour per image,
+ * so reads do not turn into writes. */
 DB_STMT(stmt_artifact_get,
-	"SELECT encode(sha256, 'hex'), media_type, bytes FROM artifact WHERE key = decode($1, 'hex')");
+	"WITH a AS (SELECT key, sha256, media_type, bytes, last_used_at FROM artifact"
+	"  WHERE key = decode($1, 'hex')"
+	"), touch AS ("
+	"  UPDATE artifact SET last_used_at = now() FROM a WHERE artifact.key = a.key"
+	"    AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 hour')"
+	") SELECT encode(sha256, 'hex'), media_type, bytes FROM a");
 DB_STMT(stmt_job_error, "SELECT last_error FROM job WHERE id = $1::bigint");
 /* one member's chart requests queue one at a time (6368617: this lock's class) */
 DB_STMT(stmt_chart_member_lock, "SELECT pg_advisory_xact_lock(6368617, hashint8($1::bigint))");

@@ -19,6 +19,7 @@ struct config {
 	int chart_waiting_max;       /* WORKPLAN_CHART_WAITING_MAX, default 256 suspended requests */
 	int chart_queue_per_member;  /* WORKPLAN_CHART_QUEUE_PER_MEMBER, default 8 */
 	int idle_timeout_s;          /* WORKPLAN_IDLE_TIMEOUT_S, default 15: idle connections closed */
+	int retention_days;          /* WORKPLAN_RETENTION_DAYS, default 30 */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

@@ -81,6 +81,25 @@ START_TEST(bad_numbers_name_the_variable)
 }
 END_TEST
 
+START_TEST(the_retention_period_defaults_to_30_days)
+{
+	struct config c;
+	char err[256];
+
+	unsetenv("WORKPLAN_THREADS");
+	unsetenv("WORKPLAN_RETENTION_DAYS");
+	ck_assert(config_load(&c, err, sizeof err));
+	ck_assert_int_eq(c.retention_days, 30);
+	setenv("WORKPLAN_RETENTION_DAYS", "90", 1);
+	ck_assert(config_load(&c, err, sizeof err));
+	ck_assert_int_eq(c.retention_days, 90);
+	setenv("WORKPLAN_RETENTION_DAYS", "0", 1);
+	ck_assert(!config_load(&c, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "WORKPLAN_RETENTION_DAYS"));
+	unsetenv("WORKPLAN_RETENTION_DAYS");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -90,6 +109,7 @@ int main(void)
 	tcase_add_test(tc, bad_listen_addresses_say_why);
 	tcase_add_test(tc, defaults_and_overrides_from_environment);
 	tcase_add_test(tc, bad_numbers_name_the_variable);
+	tcase_add_test(tc, the_retention_period_defaults_to_30_days);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -13,6 +13,7 @@
 #include "child.h"
 #include "log.h"
 #include "period.h"
+#include "tmpdir.h"
 #include "util.h"
 #include "worker.h"
 
@@ -25,10 +26,13 @@
 
 #define CHART_MAX_BYTES (20 << 20)
 
+/* Storing a key again (a retried job, or one whose image was stored
+ * before) renews it, so the retention sweep leaves what a job has just
+ * made; the bytes stay as first stored. */
 DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
 	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
-	" ON CONFLICT (key) DO NOTHING");
+	" ON CONFLICT (key) DO UPDATE SET last_used_at = now()");
 
 static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
 					"completed", "cancelled" };
@@ -309,8 +313,8 @@ static void pdf_fix_date(char *pdf, size_t len, const char stamp[16])
 int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f, json_t *params,
 	       json_t *data, struct child_result *res, char *err, size_t n)
 {
-	char dir[] = "/tmp/workplan-chart-XXXXXX", file[64], home[80], a[PERIOD_STRLEN],
-	     z[PERIOD_STRLEN], when[40], stamp[32], pdfdate[16], why[64];
+	char dir[TMPDIR_PATH_MAX], file[TMPDIR_PATH_MAX + 16], home[TMPDIR_PATH_MAX + 8],
+	     a[PERIOD_STRLEN], z[PERIOD_STRLEN], when[40], stamp[32], pdfdate[16], why[64];
 	struct buf tsv, script;
 	struct layout l;
 	int fd, rc = -1;
@@ -319,7 +323,6 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 	memset(res, 0, sizeof *res);
 	buf_init(&tsv, 4 << 20);
 	buf_init(&script, 1 << 20);
-	file[0] = '\0';
 	if (!json_is_object(data)) {
 		snprintf(err, n, "the job carries no chart data");
 		goto out;
@@ -335,7 +338,7 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 	else if (*when && *z)
 		snprintf(when + strlen(when), sizeof when - strlen(when), " to %s", z);
 	stamp_text(json_string_value(json_object_get(data, "stamp")), stamp, pdfdate);
-	if (!mkdtemp(dir)) {
+	if (!tmpdir_make("chart", dir, sizeof dir)) {
 		snprintf(err, n, "cannot make a private folder for the chart data");
 		goto out;
 	}
@@ -348,8 +351,9 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 		goto clean;
 	}
 	close(fd);
-	buf_printf(&script, "%s\ndatafile = '%s'\nnseries = %d\nnquarters = %d\nnblocks = %d\n", terminal(f),
-		   file, l.nseries, l.nquarters, l.nblocks);
+	/* gnuplot runs in dir: the script names the file without the path */
+	buf_printf(&script, "%s\ndatafile = 'data.tsv'\nnseries = %d\nnquarters = %d\nnblocks = %d\n",
+		   terminal(f), l.nseries, l.nquarters, l.nblocks);
 	if (l.nblocks) {
 		buf_printf(&script, "array block_x[%d]\narray block_name[%d]\n", l.nblocks, l.nblocks);
 		for (int i = 0; i < l.nblocks; i++)
@@ -393,8 +397,7 @@ int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f
 		pdf_fix_date(res->out, res->out_len, pdfdate);
 	rc = 0;
 clean:
-	unlink(file);
-	rmdir(dir);
+	tmpdir_remove(dir); /* with whatever gnuplot left in it (its HOME) */
 out:
 	buf_free(&tsv);
 	buf_free(&script);

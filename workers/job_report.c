@@ -17,6 +17,7 @@
 #include "period.h"
 #include "jsonout.h"
 #include "report.h"
+#include "tmpdir.h"
 #include "util.h"
 #include "worker.h"
 
@@ -51,7 +52,7 @@ DB_STMT(stmt_report_failed,
 struct build {
 	struct worker *w;
 	char report[24], jobid[24];
-	char dir[32];                   /* private folder for pandoc: PNGs, template */
+	char dir[TMPDIR_PATH_MAX];      /* private folder for pandoc: PNGs, template */
 	bool have_dir;
 	char per[PERIOD_STRLEN];
 	char title[120];
@@ -98,7 +99,7 @@ static const char html_template[] =
 
 static bool write_file(const char *dir, const char *name, const char *data, size_t len)
 {
-	char path[160];
+	char path[TMPDIR_PATH_MAX + 160];
 	int fd;
 	bool ok;
 
@@ -115,7 +116,7 @@ static bool write_file(const char *dir, const char *name, const char *data, size
 static int pandoc(const char *dir, const char *to, const char *title, const char *markdown,
 		  size_t len, struct child_result *res, char *err, size_t n)
 {
-	char meta[200], home[160], why[64], extra[200];
+	char meta[200], home[TMPDIR_PATH_MAX + 8], why[64], extra[TMPDIR_PATH_MAX + 32];
 	/* no raw HTML or TeX from the text; our own charts and tables come in
 	 * as raw attribute blocks (```{=html}), for HTML only */
 	const char *argv[] = { "/usr/bin/pandoc", "--from",
@@ -429,22 +430,11 @@ static int build_files(struct build *bd)
 	return rc;
 }
 
-/* Removes the private folder and what we put there; frees the build. */
+/* Removes the private folder and all in it; frees the build. */
 static void build_free(struct build *bd)
 {
-	char path[200];
-
-	if (bd->have_dir) {
-		for (int i = 0; i < bd->doc.nfigs; i++) {
-			snprintf(path, sizeof path, "%s/%s.png", bd->dir, bd->figs[i].name);
-			unlink(path);
-		}
-		snprintf(path, sizeof path, "%s/report.html5", bd->dir);
-		unlink(path);
-		snprintf(path, sizeof path, "%s/reference.docx", bd->dir);
-		unlink(path);
-		rmdir(bd->dir);
-	}
+	if (bd->have_dir)
+		tmpdir_remove(bd->dir);
 	for (int i = 0; i < bd->doc.nfigs; i++) {
 		free(bd->figs[i].svg);
 		free(bd->png[i]);
@@ -454,7 +444,7 @@ static void build_free(struct build *bd)
 
 int job_build_report(struct worker *w, char *err, size_t n)
 {
-	struct build bd = { .w = w, .err = err, .n = n, .dir = "/tmp/workplan-report-XXXXXX" };
+	struct build bd = { .w = w, .err = err, .n = n };
 	PGresult *r;
 	int rc;
 
@@ -463,7 +453,7 @@ int job_build_report(struct worker *w, char *err, size_t n)
 	snprintf(bd.jobid, sizeof bd.jobid, "%lld", w->job->id);
 	rc = build_load(&bd);
 	if (rc == 0) {
-		bd.have_dir = mkdtemp(bd.dir) != NULL;
+		bd.have_dir = tmpdir_make("report", bd.dir, sizeof bd.dir);
 		if (!bd.have_dir) {
 			snprintf(err, n, "cannot make a folder for the report: %s", strerror(errno));
 			rc = -1;

@@ -2,10 +2,13 @@
  * Woken by LISTEN/NOTIFY, polling once a second as a fallback; any number
  * may run on any host that reaches the database. SIGTERM or SIGINT: finish
  * the current job, then exit. A SIGKILL loses nothing: the job's lease
- * runs out and another worker takes it again. */
+ * runs out and another worker takes it again, and the next worker to start
+ * on the host removes the killed one's temporary folders. Besides jobs:
+ * the scheduler of quarterly reports and the hourly retention sweep. */
 #include "config.h"
 #include "clock.h"
 #include "log.h"
+#include "tmpdir.h"
 #include "util.h"
 #include "worker.h"
 
@@ -92,7 +95,7 @@ int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct worker w = { 0 };
-	long long backoff_ms = 100, last_reap = 0, last_schedule = 0;
+	long long backoff_ms = 100, last_reap = 0, last_schedule = 0, last_retention = 0;
 	struct config cfg;
 	char err[256], name[128], host[64] = "?";
 	int job_backoff_ms = 2000, poll_ms = POLL_MS;
@@ -124,8 +127,11 @@ int main(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 	log_info("started as %s", name);
+	/* a worker killed mid-job left its gnuplot or pandoc folder behind */
+	log_info("removed %d temporary folders of stopped workers from %s", tmpdir_sweep(),
+		 tmpdir_parent());
+	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
 	while (!stopping) {
 		struct job job;
 		bool got = false;
@@ -159,6 +165,11 @@ int main(void)
 				PQclear(r);
 				last_schedule = now_us();
 			}
+		}
+		/* each minute, whether the hourly sweep is due (one worker does it) */
+		if (now_us() - last_retention > 60000000) {
+			retention_sweep(w.db, name, cfg.retention_days);
+			last_retention = now_us();
 		}
 		if (queue_claim(w.db, name, w.lease_s, &job, &got) != DB_OK) {
 			listening = false;

@@ -30,6 +30,10 @@ int job_noop(struct worker *w, char *err, size_t n);
 int job_render_chart(struct worker *w, char *err, size_t n);
 int job_build_report(struct worker *w, char *err, size_t n);
 
+/* Removes what the retention period has passed for (workers/retention.c),
+ * unless another worker did within the hour. worker names who sweeps. */
+void retention_sweep(struct db *db, const char *worker, int days);
+
 /* Draws a chart with gnuplot; on success res->out holds the bytes (caller
  * frees with child_result_free). */
 int chart_draw(struct worker *w, const struct chart_kind *k, enum chart_format f, json_t *params,
