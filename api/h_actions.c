@@ -5,13 +5,12 @@
 #include "jsonout.h"
 #include "jspec.h"
 #include "query.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled", NULL };
 static const char *const archived_choices[] = { "false", "true", "any", NULL };
 
 DB_STMT(stmt_actions_list,
@@ -81,7 +80,7 @@ int h_actions_list(struct request *rq)
 		{ .name = "pillar", .type = Q_INT, .min = 1, .max = 8, .out = &pillar, .present = &has_pillar },
 		{ .name = "cycle", .type = Q_TEXT, .max = 9, .out = &cycle, .present = &has_cycle },
 		{ .name = "year", .type = Q_INT, .min = 1945, .max = 2200, .out = &year, .present = &has_year },
-		{ .name = "status", .type = Q_ENUM, .choices = statuses, .out = &status, .present = &has_status },
+		{ .name = "status", .type = Q_ENUM, .choices = status_names, .out = &status, .present = &has_status },
 		{ .name = "lead", .type = Q_TEXT, .max = 16, .out = &lead, .present = &has_lead },
 		{ .name = "q", .type = Q_TEXT, .max = 200, .out = &q, .present = &has_q },
 		{ .name = "archived", .type = Q_ENUM, .choices = archived_choices, .out = &archived },
@@ -100,7 +99,7 @@ int h_actions_list(struct request *rq)
 	return reply_list(rq, &stmt_actions_list, 9,
 		      (const char *const[]){ page.after, fetch, has_pillar ? p : NULL,
 					     has_cycle ? cycle : NULL, has_year ? y : NULL,
-					     has_status ? statuses[status] : NULL,
+					     has_status ? status_names[status] : NULL,
 					     has_lead ? lead : NULL, has_q ? q : NULL,
 					     archived_choices[archived] }, &page);
 }

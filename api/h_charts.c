@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +119,6 @@ static char *chart_alt(const struct chart_req *c, json_t *data)
 
 	buf_init(&b, 64 << 10);
 	if (!strcmp(c->kind->name, "status-by-pillar")) {
-		static const char *const st[] = { "not_started", "on_track", "at_risk", "delayed",
-						  "completed", "cancelled" };
-		static const char *const words[] = { "not started", "on track", "at risk", "delayed",
-						     "completed", "cancelled" };
-
 		buf_printf(&b, "Stacked bar chart of the status of the key actions of cycle %s in each"
 			       " pillar as of %s.", json_string_value(json_object_get(data, "cycle")),
 			   json_string_value(json_object_get(data, "period")));
@@ -137,11 +133,13 @@ static char *chart_alt(const struct chart_req *c, json_t *data)
 				continue;
 			}
 			buf_printf(&b, "%lld key action%s", n, n == 1 ? "" : "s");
-			for (k = 0; k < 6; k++) {
-				json_int_t m = json_integer_value(json_object_get(json_object_get(row, "by_status"), st[k]));
+			for (k = 0; k < STATUS_COUNT; k++) {
+				json_int_t m = json_integer_value(json_object_get(json_object_get(row, "by_status"), status_names[k]));
+				char words[STATUS_WORDS_MAX];
 
 				if (m)
-					buf_printf(&b, "%s%lld %s", any ? ", " : " (", (long long)m, words[k]);
+					buf_printf(&b, "%s%lld %s", any ? ", " : " (", (long long)m,
+						   status_words(status_names[k], words, false));
 				any |= m != 0;
 			}
 			buf_adds(&b, ").");

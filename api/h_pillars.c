@@ -5,6 +5,7 @@
 #include "http.h"
 #include "jspec.h"
 #include "query.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,6 @@ int h_pillar_get(struct request *rq)
 			      "no such pillar");
 }
 
-static const char *const pillar_statuses[] = { "active", "inactive", NULL };
-
 struct pillar_patch {
 	struct request *rq;
 	char number[4];
@@ -149,7 +148,8 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	free(pp->before);
 	pp->before = strdup(PQgetvalue(r, 0, 0));
 	/* an inactive pillar says why; an active one has no such reason */
-	inactive = pp->has_status ? pp->status == 1 : !strcmp(PQgetvalue(r, 0, 2), "inactive");
+	inactive = pp->has_status ? pp->status == PILLAR_INACTIVE
+				   : vocab_find(pillar_status_names, PQgetvalue(r, 0, 2)) == PILLAR_INACTIVE;
 	if (inactive && (pp->has_reason ? pp->reason_null : PQgetisnull(r, 0, 3))) {
 		PQclear(r);
 		js_error(pp->errors, "inactive_reason", "is required when the pillar is inactive");
@@ -159,7 +159,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	PQclear(r);
 	{
 		const char *p[5] = { pp->number, pp->name,
-				     pp->has_status ? pillar_statuses[pp->status] : NULL,
+				     pp->has_status ? pillar_status_names[pp->status] : NULL,
 				     pp->has_reason || !inactive ? "true" : "false",
 				     inactive ? pp->reason : NULL };
 
@@ -205,7 +205,7 @@ int h_pillar_patch(struct request *rq)
 	struct pillar_patch pp = { .rq = rq };
 	const struct js_field spec[] = {
 		{ .name = "name", .type = JS_STRING, .min = 1, .max = 200, .out = &pp.name },
-		{ .name = "status", .type = JS_ENUM, .choices = pillar_statuses, .out = &pp.status,
+		{ .name = "status", .type = JS_ENUM, .choices = pillar_status_names, .out = &pp.status,
 		  .present = &pp.has_status },
 		{ .name = "inactive_reason", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1,
 		  .max = 1000, .out = &pp.reason, .present = &pp.has_reason,

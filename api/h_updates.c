@@ -7,17 +7,12 @@
 #include "period.h"
 #include "query.h"
 #include "sha256.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled", NULL };
-static const char *const visibilities[] = { "internal", "public", NULL };
-static const char *const review_states[] = { "submitted", "approved", "returned", NULL };
-static const char *const decisions[] = { "approve", "return", NULL };
 
 DB_STMT(stmt_idem_get,
 	"SELECT request_hash = $3::bytea, status, location, response FROM idempotency_key"
@@ -185,8 +180,8 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	if (p->evidence)
 		evidence = json_dumps(p->evidence, JSON_COMPACT);
 	rc = db_query(db, &stmt_update_insert, 9,
-		      (const char *const[]){ p->action, period, statuses[p->status], percent,
-					     p->narrative, p->summary, visibilities[p->visibility],
+		      (const char *const[]){ p->action, period, status_names[p->status], percent,
+					     p->narrative, p->summary, visibility_names[p->visibility],
 					     evidence, member },
 		      &r);
 	free(evidence);
@@ -230,7 +225,7 @@ int h_updates_post(struct request *rq)
 	};
 	const struct js_field spec[] = {
 		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &p.period },
-		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = statuses, .out = &p.status },
+		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = status_names, .out = &p.status },
 		{ .name = "percent_complete", .type = JS_INT, .flags = JS_REQUIRED, .min = 0, .max = 100,
 		  .out = &p.percent },
 		/* beside each word limit, one of characters (9 a word), so that
@@ -239,7 +234,7 @@ int h_updates_post(struct request *rq)
 		  .max_words = 300, .out = &p.narrative },
 		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 900,
 		  .max_words = 100, .out = &p.summary },
-		{ .name = "visibility", .type = JS_ENUM, .choices = visibilities, .out = &p.visibility },
+		{ .name = "visibility", .type = JS_ENUM, .choices = visibility_names, .out = &p.visibility },
 		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
 		{ 0 },
 	};
@@ -254,9 +249,9 @@ int h_updates_post(struct request *rq)
 	p.errors = json_array();
 	if (js_validate(rq->json, spec, p.errors)) {
 		/* rules across fields */
-		if ((p.percent == 100) != (p.status == 4))
+		if ((p.percent == 100) != (p.status == STATUS_COMPLETED))
 			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
-		if (p.visibility == 1 && !p.summary)
+		if (p.visibility == VISIBILITY_PUBLIC && !p.summary)
 			js_error(p.errors, "public_summary", "is required when visibility is public");
 		if (p.period > period_of_time(time(NULL)))
 			js_error(p.errors, "period", "must not be after the current quarter");
@@ -319,7 +314,7 @@ static enum db_rc review_txn(struct db *db, void *cls)
 	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
 		rc = db_query(db, &stmt_update_review, 4,
-			      (const char *const[]){ v->id, v->decision ? "returned" : "approved",
+			      (const char *const[]){ v->id, review_state_names[decision_review_state(v->decision)],
 						     v->comment, member },
 			      &r);
 	if (rc != DB_OK)
@@ -343,7 +338,7 @@ int h_update_review(struct request *rq)
 {
 	struct review v = { .rq = rq };
 	const struct js_field spec[] = {
-		{ .name = "decision", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = decisions,
+		{ .name = "decision", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = decision_names,
 		  .out = &v.decision },
 		{ .name = "comment", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 2000,
 		  .out = &v.comment },
@@ -359,7 +354,7 @@ int h_update_review(struct request *rq)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
 	}
 	snprintf(v.id, sizeof v.id, "%lld", n);
-	if (js_validate(rq->json, spec, errors) && v.decision == 1 && !v.comment)
+	if (js_validate(rq->json, spec, errors) && v.decision == DECISION_RETURN && !v.comment)
 		js_error(errors, "comment", "is required when returning an update");
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
@@ -412,7 +407,7 @@ int h_updates_feed(struct request *rq)
 		{ .name = "since", .type = Q_TIME, .out = &since, .present = &has_since },
 		{ .name = "pillar", .type = Q_INT, .min = 1, .max = 8, .out = &pillar, .present = &has_pillar },
 		{ .name = "period", .type = Q_PERIOD, .out = &period, .present = &has_period },
-		{ .name = "review_state", .type = Q_ENUM, .choices = review_states, .out = &state,
+		{ .name = "review_state", .type = Q_ENUM, .choices = review_state_names, .out = &state,
 		  .present = &has_state },
 		{ 0 },
 	};
@@ -430,7 +425,7 @@ int h_updates_feed(struct request *rq)
 	return reply_list(rq, &stmt_updates_feed, 6,
 		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
 					     has_pillar ? p : NULL, has_period ? per : NULL,
-					     has_state ? review_states[state] : NULL }, &page);
+					     has_state ? review_state_names[state] : NULL }, &page);
 }
 
 int h_export_csv(struct request *rq)

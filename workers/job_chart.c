@@ -14,6 +14,7 @@
 #include "log.h"
 #include "period.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -29,11 +30,6 @@ DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
 	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
 	" ON CONFLICT (key) DO NOTHING");
-
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled" };
-static const char *const status_titles[] = { "Not started", "On track", "At risk", "Delayed",
-					      "Completed", "Cancelled" };
 
 /* Labels are at most this many columns wide (a CJK character counts two):
  * they fit beside the bars and in the key at every size we draw. */
@@ -163,15 +159,17 @@ static bool chart_tsv(const char *kind, json_t *data, struct buf *b, struct layo
 
 	memset(l, 0, sizeof *l);
 	if (!strcmp(kind, "status-by-pillar")) {
+		char title[STATUS_WORDS_MAX];
+
 		buf_adds(b, "Pillar");
-		for (k = 0; k < 6; k++)
-			buf_printf(b, "\t%s", status_titles[k]);
+		for (k = 0; k < STATUS_COUNT; k++)
+			buf_printf(b, "\t%s", status_words(status_names[k], title, true));
 		buf_adds(b, "\n");
 		json_array_foreach(json_object_get(data, "pillars"), i, row) {
 			tsv_label(b, json_integer_value(json_object_get(row, "number")),
 				  json_string_value(json_object_get(row, "name")));
-			for (k = 0; k < 6; k++)
-				tsv_number(b, json_object_get(json_object_get(row, "by_status"), statuses[k]));
+			for (k = 0; k < STATUS_COUNT; k++)
+				tsv_number(b, json_object_get(json_object_get(row, "by_status"), status_names[k]));
 			buf_adds(b, "\n");
 			any |= json_integer_value(json_object_get(row, "actions")) > 0;
 		}

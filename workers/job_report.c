@@ -18,6 +18,7 @@
 #include "jsonout.h"
 #include "report.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -187,8 +188,9 @@ static int store(struct build *bd, const char *format, const char *name, const c
 }
 
 /* Whether the report was asked for in format f (formats: "{html,md}"). */
-static bool wants(const struct build *bd, const char *f)
+static bool wants(const struct build *bd, enum report_format format)
 {
+	const char *f = report_format_names[format];
 	size_t len = strlen(f);
 
 	for (const char *p = bd->formats; (p = strstr(p, f)); p += len)
@@ -211,9 +213,9 @@ static int build_load(struct build *bd)
 		snprintf(bd->err, bd->n, "report %s is missing", bd->report);
 		return -1;
 	}
-	quarterly = !strcmp(PQgetvalue(r, 0, 0), "quarterly");
+	quarterly = vocab_find(report_kind_names, PQgetvalue(r, 0, 0)) == REPORT_KIND_QUARTERLY;
 	bd->doc.quarterly = quarterly;
-	bd->doc.public = !strcmp(PQgetvalue(r, 0, 1), "public");
+	bd->doc.public = vocab_find(audience_names, PQgetvalue(r, 0, 1)) == AUDIENCE_PUBLIC;
 	bd->period = atoi(PQgetvalue(r, 0, 2));
 	snprintf(bd->formats, sizeof bd->formats, "%s", PQgetvalue(r, 0, 3));
 	bd->doc.snap = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
@@ -230,7 +232,8 @@ static int build_load(struct build *bd)
 		 !quarterly ? "Side-event pack: the Network's progress, %s"
 		 : bd->doc.public ? "Quarterly progress report (public), %s" : "Quarterly progress report, %s",
 		 bd->per);
-	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s", quarterly ? "quarterly" : "side-event", bd->per,
+	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s",
+		 report_kind_names[quarterly ? REPORT_KIND_QUARTERLY : REPORT_KIND_SIDE_EVENT], bd->per,
 		 bd->report);
 	return 0;
 }
@@ -255,7 +258,8 @@ static void plan_figures(struct build *bd)
 	size_t i;
 
 	bd->doc.figs = bd->figs;
-	if (!bd->doc.quarterly || !(wants(bd, "html") || wants(bd, "md") || wants(bd, "docx")))
+	if (!bd->doc.quarterly || !(wants(bd, REPORT_FORMAT_HTML) || wants(bd, REPORT_FORMAT_MD) ||
+				    wants(bd, REPORT_FORMAT_DOCX)))
 		return;
 	add_figure(bd, "status-by-pillar", bd->period, 0, 0, "Status of key actions by pillar", "status");
 	add_figure(bd, "progress-trend", bd->first, bd->period, 0,
@@ -335,7 +339,7 @@ static int store_json(struct build *bd)
 	int rc;
 
 	snprintf(name, sizeof name, "%s.json", bd->stem);
-	rc = j ? store(bd, "json", name, "application/json", j, strlen(j)) : -1;
+	rc = j ? store(bd, report_format_names[REPORT_FORMAT_JSON], name, "application/json", j, strlen(j)) : -1;
 	if (!j)
 		snprintf(bd->err, bd->n, "cannot write the JSON file");
 	free(j);
@@ -351,7 +355,7 @@ static int store_csv(struct build *bd)
 	buf_init(&csv, FILE_MAX);
 	report_csv(&csv, &bd->doc);
 	snprintf(name, sizeof name, "%s.csv", bd->stem);
-	rc = store(bd, "csv", name, "text/csv; charset=utf-8", csv.data, csv.len);
+	rc = store(bd, report_format_names[REPORT_FORMAT_CSV], name, "text/csv; charset=utf-8", csv.data, csv.len);
 	buf_free(&csv);
 	return rc;
 }
@@ -363,7 +367,7 @@ static int store_md(struct build *bd, const struct buf *markdown)
 	int rc;
 
 	snprintf(name, sizeof name, "%s.md", bd->stem);
-	rc = store(bd, "md", name, "text/markdown; charset=utf-8", doc, strlen(doc));
+	rc = store(bd, report_format_names[REPORT_FORMAT_MD], name, "text/markdown; charset=utf-8", doc, strlen(doc));
 	free(doc);
 	for (int i = 0; rc == 0 && i < bd->doc.nfigs; i++) {
 		char png[128];
@@ -377,9 +381,10 @@ static int store_md(struct build *bd, const struct buf *markdown)
 }
 
 /* The HTML page or the Word file, through pandoc. */
-static int store_pandoc(struct build *bd, const char *format, const struct buf *markdown)
+static int store_pandoc(struct build *bd, enum report_format f, const struct buf *markdown)
 {
-	bool docx = !strcmp(format, "docx");
+	const char *format = report_format_names[f];
+	bool docx = f == REPORT_FORMAT_DOCX;
 	struct child_result res;
 	char name[80];
 	int rc;
@@ -408,16 +413,16 @@ static int build_files(struct build *bd)
 	buf_init(&mdplain, FILE_MAX);
 	report_markdown(&mdhtml, &bd->doc, REPORT_HTML);
 	report_markdown(&mdplain, &bd->doc, REPORT_MD);
-	if (wants(bd, "json"))
+	if (wants(bd, REPORT_FORMAT_JSON))
 		rc = store_json(bd);
-	if (rc == 0 && wants(bd, "csv"))
+	if (rc == 0 && wants(bd, REPORT_FORMAT_CSV))
 		rc = store_csv(bd);
-	if (rc == 0 && wants(bd, "md"))
+	if (rc == 0 && wants(bd, REPORT_FORMAT_MD))
 		rc = store_md(bd, &mdplain);
-	if (rc == 0 && wants(bd, "html"))
-		rc = store_pandoc(bd, "html", &mdhtml);
-	if (rc == 0 && wants(bd, "docx"))
-		rc = store_pandoc(bd, "docx", &mdplain);
+	if (rc == 0 && wants(bd, REPORT_FORMAT_HTML))
+		rc = store_pandoc(bd, REPORT_FORMAT_HTML, &mdhtml);
+	if (rc == 0 && wants(bd, REPORT_FORMAT_DOCX))
+		rc = store_pandoc(bd, REPORT_FORMAT_DOCX, &mdplain);
 	buf_free(&mdhtml);
 	buf_free(&mdplain);
 	if (rc == 0 && db_query(bd->w->db, &stmt_report_done, 1, (const char *const[]){ bd->report }, &r) == DB_OK)
