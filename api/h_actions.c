@@ -31,7 +31,7 @@ DB_STMT(stmt_actions_list,
 	" ORDER BY a.id LIMIT $2");
 DB_STMT(stmt_action_get, "SELECT action_json(a)::text, a.version::text FROM action a WHERE a.id = $1::bigint");
 DB_STMT(stmt_action_lock,
-	"SELECT action_json(a)::text, a.version::text, a.archived FROM action a"
+	"SELECT action_json(a)::text AS json, a.version::text AS version, a.archived FROM action a"
 	" WHERE a.id = $1::bigint FOR UPDATE");
 DB_STMT(stmt_action_insert,
 	"INSERT INTO action (pillar, cycle, year, title, description, due_date, tags)"
@@ -270,18 +270,18 @@ static enum db_rc action_lock(struct db *db, struct action_write *w)
 		w->problem = PROBLEM_NOT_FOUND;
 		w->detail = "no such key action";
 		rc = DB_ABORT;
-	} else if (!version_matches(w->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+	} else if (!version_matches(w->if_match, db_col(r, 0, "json"), db_col(r, 0, "version"))) {
 		w->problem = PROBLEM_PRECONDITION_FAILED;
 		w->detail = "the key action changed since you read it: GET it again";
 		rc = DB_ABORT;
-	} else if (w->restores_only && PQgetvalue(r, 0, 2)[0] == 't' &&
+	} else if (w->restores_only && db_bool(r, 0, "archived") &&
 		   !(w->has_archived && !w->archived)) {
 		w->problem = PROBLEM_CONFLICT;
 		w->detail = "the key action is archived: restore it first with {\"archived\":false}";
 		rc = DB_ABORT;
 	} else {
 		free(w->before);
-		w->before = strdup(PQgetvalue(r, 0, 0));
+		w->before = strdup(db_col(r, 0, "json"));
 	}
 	PQclear(r);
 	return rc;

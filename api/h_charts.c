@@ -23,7 +23,7 @@
 #include <string.h>
 
 DB_STMT(stmt_artifact_get,
-	"SELECT encode(sha256, 'hex'), media_type, bytes FROM artifact WHERE key = decode($1, 'hex')");
+	"SELECT encode(sha256, 'hex'), media_type, bytes FROM artifact WHERE key = $1::bytea");
 DB_STMT(stmt_job_error, "SELECT last_error FROM job WHERE id = $1::bigint");
 /* one member's chart requests queue one at a time (6368617: this lock's class) */
 DB_STMT(stmt_chart_member_lock, "SELECT pg_advisory_xact_lock(6368617, hashint8($1::bigint))");
@@ -210,7 +210,7 @@ static int reply_chart_json(struct request *rq, struct chart_req *c)
 }
 
 /* The stored image for key, if there is one: *ret is the reply. */
-static bool serve_artifact(struct request *rq, const char *key, int *ret)
+static bool serve_artifact(struct request *rq, const unsigned char key[SHA256_LEN], int *ret)
 {
 	char etag[80];
 	unsigned char *bytes;
@@ -218,7 +218,9 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 	enum db_rc rc;
 	PGresult *r;
 
-	rc = db_query(request_db(rq), &stmt_artifact_get, 1, (const char *const[]){ key }, &r);
+	rc = db_query_params(request_db(rq), &stmt_artifact_get, 1,
+			     (const char *const[]){ (const char *)key }, (const int[]){ SHA256_LEN },
+			     (const int[]){ 1 }, &r);
 	if (rc != DB_OK) {
 		*ret = reply_db_failure(rq, rc);
 		return true;
@@ -240,7 +242,7 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 struct chart_pending {
 	struct chart_wait *wait;
 	long long job;
-	char key[2 * SHA256_LEN + 1];
+	unsigned char key[SHA256_LEN];
 };
 
 static void chart_pending_free(void *state)
@@ -374,7 +376,7 @@ int h_chart(struct request *rq)
 	params = json_dumps(c.params, JSON_COMPACT | JSON_SORT_KEYS);
 	chart_key(c.kind, c.format, params, c.data, key);
 	sha256_hex(key, hex);
-	if (serve_artifact(rq, hex, &ret))
+	if (serve_artifact(rq, key, &ret))
 		goto out;
 	/* a place to wait in first: past its bound a member queues nothing;
 	 * with every place taken the job is still queued, without a wait */
@@ -399,7 +401,7 @@ int h_chart(struct request *rq)
 	p = xcalloc(1, sizeof *p);
 	p->wait = wait;
 	p->job = e.job;
-	memcpy(p->key, hex, sizeof p->key);
+	memcpy(p->key, key, sizeof p->key);
 	rq->handler_state = p;
 	rq->handler_state_free = chart_pending_free;
 	if (!chartwait_suspend(wait, rq->conn, e.job)) {

@@ -43,7 +43,7 @@
 	"      'not_started', coalesce(c.not_started, 0), 'on_track', coalesce(c.on_track, 0)," \
 	"      'at_risk', coalesce(c.at_risk, 0), 'delayed', coalesce(c.delayed, 0),"         \
 	"      'completed', coalesce(c.completed, 0), 'cancelled', coalesce(c.cancelled, 0))," \
-	"    'version', p.version::text)::text, p.version, p.status, p.inactive_reason,"    \
+	"    'version', p.version::text)::text AS json, p.version, p.status, p.inactive_reason," \
 	"    p.number::text AS cursor"                                                      \
 	" FROM pillar p LEFT JOIN counts c ON c.pillar = p.number"                          \
 	" WHERE ($1::int IS NULL OR p.number = $1::int)"                                    \
@@ -139,18 +139,18 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 		pp->detail = "no such pillar";
 		return DB_ABORT;
 	}
-	if (!version_matches(pp->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+	if (!version_matches(pp->if_match, db_col(r, 0, "json"), db_col(r, 0, "version"))) {
 		PQclear(r);
 		pp->problem = PROBLEM_PRECONDITION_FAILED;
 		pp->detail = "the pillar changed since you read it: GET it again";
 		return DB_ABORT;
 	}
 	free(pp->before);
-	pp->before = strdup(PQgetvalue(r, 0, 0));
+	pp->before = strdup(db_col(r, 0, "json"));
 	/* an inactive pillar says why; an active one has no such reason */
 	inactive = pp->has_status ? pp->status == PILLAR_INACTIVE
-				   : vocab_find(pillar_status_names, PQgetvalue(r, 0, 2)) == PILLAR_INACTIVE;
-	if (inactive && (pp->has_reason ? pp->reason_null : PQgetisnull(r, 0, 3))) {
+				   : vocab_find(pillar_status_names, db_col(r, 0, "status")) == PILLAR_INACTIVE;
+	if (inactive && (pp->has_reason ? pp->reason_null : db_isnull(r, 0, "inactive_reason"))) {
 		PQclear(r);
 		js_error(pp->errors, "inactive_reason", "is required when the pillar is inactive");
 		pp->problem = PROBLEM_VALIDATION;
@@ -190,7 +190,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	if (rc != DB_OK)
 		return rc;
 	free(pp->result);
-	pp->result = strdup(PQgetvalue(r, 0, 0));
+	pp->result = strdup(db_col(r, 0, "json"));
 	PQclear(r);
 	/* a write that changes nothing leaves no version and no audit row */
 	if (json_text_same(pp->before, pp->result, (const char *const[]){ "version", NULL })) {

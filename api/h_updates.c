@@ -15,7 +15,7 @@
 #include <time.h>
 
 DB_STMT(stmt_idem_get,
-	"SELECT request_hash = $3::bytea, status, location, response FROM idempotency_key"
+	"SELECT request_hash = $3::bytea AS same_request, status, location, response FROM idempotency_key"
 	" WHERE member_id = $1::bigint AND key = $2 AND created_at > now() - interval '48 hours'");
 DB_STMT(stmt_idem_put,
 	"INSERT INTO idempotency_key (member_id, key, request_hash, status, location, response)"
@@ -28,9 +28,9 @@ DB_STMT(stmt_idem_expire,
 	"DELETE FROM idempotency_key WHERE created_at < now() - interval '48 hours'");
 /* The action, locked against archiving, with what the checks need. */
 DB_STMT(stmt_update_target,
-	"SELECT a.archived, w.start_year, w.end_year, c.start_year,"
-	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2),"
-	"  c.end_year, c.label"
+	"SELECT a.archived, w.start_year AS plan_start, w.end_year AS plan_end,"
+	"  c.start_year AS cycle_start, c.end_year AS cycle_end, c.label AS cycle,"
+	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2) AS led"
 	" FROM action a JOIN cycle c ON c.label = a.cycle JOIN workplan w ON w.id = c.workplan_id"
 	" WHERE a.id = $1::bigint FOR SHARE OF a");
 DB_STMT(stmt_update_insert,
@@ -79,7 +79,7 @@ struct update_post {
 	json_t *evidence;
 	/* idempotency */
 	const char *key;
-	char request_hash[3 + 2 * SHA256_LEN];
+	unsigned char request_hash[SHA256_LEN];
 	/* outcome */
 	enum problem problem;
 	const char *detail;
@@ -106,20 +106,22 @@ static enum db_rc update_replay(struct db *db, struct update_post *p, bool *foun
 
 	*found = false;
 	snprintf(member, sizeof member, "%lld", p->rq->who.member_id);
-	rc = db_query(db, &stmt_idem_get, 3, (const char *const[]){ member, p->key, p->request_hash }, &r);
+	rc = db_query_params(db, &stmt_idem_get, 3,
+			     (const char *const[]){ member, p->key, (const char *)p->request_hash },
+			     (const int[]){ 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 1 }, &r);
 	if (rc != DB_OK || PQntuples(r) == 0) {
 		PQclear(r);
 		return rc;
 	}
 	*found = true;
-	if (PQgetvalue(r, 0, 0)[0] != 't') {
+	if (!db_bool(r, 0, "same_request")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_CONFLICT,
 				    "this Idempotency-Key was used for a different request");
 	}
-	p->status_code = atoi(PQgetvalue(r, 0, 1));
-	snprintf(p->location, sizeof p->location, "%s", PQgetvalue(r, 0, 2));
-	p->response = strdup(PQgetvalue(r, 0, 3));
+	p->status_code = (int)db_int(r, 0, "status");
+	snprintf(p->location, sizeof p->location, "%s", db_col(r, 0, "location"));
+	p->response = strdup(db_col(r, 0, "response"));
 	PQclear(r);
 	return DB_OK;
 }
@@ -151,23 +153,23 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	}
 	/* a lead reports only on actions their entity leads, checked here, in
 	 * the transaction that writes */
-	if (who->role != ROLE_COCHAIR && PQgetvalue(r, 0, 4)[0] != 't') {
+	if (who->role != ROLE_COCHAIR && !db_bool(r, 0, "led")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_FORBIDDEN,
 				    "only a lead entity of this key action may report on it");
 	}
-	if (PQgetvalue(r, 0, 0)[0] == 't') {
+	if (db_bool(r, 0, "archived")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_CONFLICT, "the key action is archived");
 	}
-	if (year < atoi(PQgetvalue(r, 0, 1)) || year > atoi(PQgetvalue(r, 0, 2)))
+	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
 		js_error(p->errors, "period", "must lie within the work plan's years");
-	else if (year < atoi(PQgetvalue(r, 0, 3)) || year > atoi(PQgetvalue(r, 0, 5))) {
+	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
 		char why[96];
 
 		/* progress counts an action only in its own cycle's quarters */
 		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
-			 PQgetvalue(r, 0, 6));
+			 db_col(r, 0, "cycle"));
 		js_error(p->errors, "period", why);
 	}
 	PQclear(r);
@@ -200,10 +202,11 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 			return rc;
 		PQclear(r);
 	}
-	rc = db_query(db, &stmt_idem_put, 6,
-		      (const char *const[]){ member, p->key, p->request_hash, "201", p->location,
-					     p->response },
-		      &r);
+	rc = db_query_params(db, &stmt_idem_put, 6,
+			     (const char *const[]){ member, p->key, (const char *)p->request_hash, "201",
+						    p->location, p->response },
+			     (const int[]){ 0, 0, SHA256_LEN, 0, 0, 0 }, (const int[]){ 0, 0, 1, 0, 0, 0 },
+			     &r);
 	if (rc != DB_OK)
 		return rc;
 	/* no row: the same key was stored by a concurrent request meanwhile */
@@ -238,7 +241,6 @@ int h_updates_post(struct request *rq)
 		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
 		{ 0 },
 	};
-	unsigned char hash[SHA256_LEN];
 	long long id;
 	enum db_rc rc;
 	int ret;
@@ -261,9 +263,7 @@ int h_updates_post(struct request *rq)
 		js_error(p.errors, "Idempotency-Key", "must be 1 to 200 printable characters");
 	if (json_array_size(p.errors))
 		return reply_invalid(rq, p.errors);
-	request_hash(rq, hash);
-	memcpy(p.request_hash, "\\x", 2);
-	sha256_hex(hash, p.request_hash + 2);
+	request_hash(rq, p.request_hash);
 
 	rc = db_transaction(request_db(rq), update_post_txn, &p);
 	if (rc == DB_OK) {

@@ -91,12 +91,12 @@ enum db_rc queue_claim(struct db *db, const char *worker, int lease_s, struct jo
 		return rc;
 	if (PQntuples(r) == 1) {
 		memset(job, 0, sizeof *job);
-		job->id = atoll(PQgetvalue(r, 0, 0));
-		snprintf(job->kind, sizeof job->kind, "%s", PQgetvalue(r, 0, 1));
-		snprintf(job->key, sizeof job->key, "%s", PQgetvalue(r, 0, 2));
-		job->payload = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
-		job->attempt = atoi(PQgetvalue(r, 0, 4));
-		job->max_attempts = atoi(PQgetvalue(r, 0, 5));
+		job->id = db_int(r, 0, "id");
+		snprintf(job->kind, sizeof job->kind, "%s", db_col(r, 0, "kind"));
+		snprintf(job->key, sizeof job->key, "%s", db_col(r, 0, "key"));
+		job->payload = json_loads(db_col(r, 0, "payload"), 0, NULL);
+		job->attempt = (int)db_int(r, 0, "attempts");
+		job->max_attempts = (int)db_int(r, 0, "max_attempts");
 		*got = true;
 	}
 	PQclear(r);

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@
 
 DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
-	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
+	" VALUES ($1::bytea, $2::bytea, $3, $4::bytea, nullif($5, '0')::bigint)"
 	" ON CONFLICT (key) DO NOTHING");
 
 /* Labels are at most this many columns wide (a CJK character counts two):
@@ -403,24 +404,21 @@ enum db_rc artifact_put(struct db *db, const unsigned char key[SHA256_LEN], cons
 			const char *bytes, size_t len, long long job_id)
 {
 	unsigned char digest[SHA256_LEN];
-	char hex[2 * SHA256_LEN + 1], keyhex[2 * SHA256_LEN + 1], id[24];
-	struct buf b;
+	char id[24];
 	enum db_rc rc;
 	PGresult *r;
 
+	if (len > INT_MAX)
+		return DB_INVALID;
 	sha256(bytes, len, digest);
-	sha256_hex(digest, hex);
-	sha256_hex(key, keyhex);
 	snprintf(id, sizeof id, "%lld", job_id);
-	buf_init(&b, 2 * len + 8);
-	buf_adds(&b, "\\x");
-	for (size_t i = 0; i < len; i++)
-		buf_printf(&b, "%02x", (unsigned char)bytes[i]);
-	rc = db_query(db, &stmt_artifact_put, 5,
-		      (const char *const[]){ keyhex, hex, media_type, b.data, id }, &r);
+	rc = db_query_params(db, &stmt_artifact_put, 5,
+			     (const char *const[]){ (const char *)key, (const char *)digest, media_type,
+						    bytes, id },
+			     (const int[]){ SHA256_LEN, SHA256_LEN, 0, (int)len, 0 },
+			     (const int[]){ 1, 1, 0, 1, 0 }, &r);
 	if (rc == DB_OK)
 		PQclear(r);
-	buf_free(&b);
 	return rc;
 }
 

@@ -32,17 +32,17 @@
 #define FIGURES_MAX 12
 
 DB_STMT(stmt_report_load,
-	"SELECT r.kind, r.audience, period_idx(r.period), r.formats::text,"
+	"SELECT r.kind, r.audience, period_idx(r.period) AS period, r.formats::text AS formats,"
 	" CASE WHEN r.kind = 'side-event' THEN report_side_event(period_idx(r.period), r.event_id)::text"
 	"      WHEN r.audience = 'public' THEN report_quarterly_public(period_idx(r.period))::text"
-	"      ELSE report_quarterly(period_idx(r.period))::text END,"
+	"      ELSE report_quarterly(period_idx(r.period))::text END AS snapshot,"
 	" (SELECT c.start_year * 4 FROM cycle c"
-	"   WHERE period_idx(r.period) / 4 BETWEEN c.start_year AND c.end_year)"
+	"   WHERE period_idx(r.period) / 4 BETWEEN c.start_year AND c.end_year) AS first"
 	" FROM report r WHERE r.id = $1::bigint");
 DB_STMT(stmt_report_running, "UPDATE report SET state = 'running' WHERE id = $1::bigint AND state <> 'done'");
 DB_STMT(stmt_report_file,
 	"INSERT INTO report_artifact (report_id, format, name, artifact_key)"
-	" VALUES ($1::bigint, $2, $3, decode($4, 'hex')) ON CONFLICT DO NOTHING");
+	" VALUES ($1::bigint, $2, $3, $4::bytea) ON CONFLICT DO NOTHING");
 DB_STMT(stmt_report_done, "UPDATE report SET state = 'done', error = NULL WHERE id = $1::bigint");
 DB_STMT(stmt_report_failed,
 	"UPDATE report SET state = 'failed', error = left($2, 2000) WHERE id = $1::bigint"
@@ -170,16 +170,16 @@ static int store(struct build *bd, const char *format, const char *name, const c
 		 const char *bytes, size_t len)
 {
 	unsigned char key[SHA256_LEN];
-	char keyhex[2 * SHA256_LEN + 1], *what = xasprintf("report %s %s", bd->report, name);
+	char *what = xasprintf("report %s %s", bd->report, name);
 	PGresult *r;
 
 	/* a report's file is named by the report and the file: frozen once stored */
 	sha256(what, strlen(what), key);
 	free(what);
-	sha256_hex(key, keyhex);
 	if (artifact_put(bd->w->db, key, media, bytes, len, bd->w->job->id) != DB_OK ||
-	    db_query(bd->w->db, &stmt_report_file, 4,
-		     (const char *const[]){ bd->report, format, name, keyhex }, &r) != DB_OK) {
+	    db_query_params(bd->w->db, &stmt_report_file, 4,
+			    (const char *const[]){ bd->report, format, name, (const char *)key },
+			    (const int[]){ 0, 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 0, 1 }, &r) != DB_OK) {
 		snprintf(bd->err, bd->n, "cannot store %s: %s", name, db_error(bd->w->db));
 		return -1;
 	}
@@ -213,13 +213,13 @@ static int build_load(struct build *bd)
 		snprintf(bd->err, bd->n, "report %s is missing", bd->report);
 		return -1;
 	}
-	quarterly = vocab_find(report_kind_names, PQgetvalue(r, 0, 0)) == REPORT_KIND_QUARTERLY;
+	quarterly = vocab_find(report_kind_names, db_col(r, 0, "kind")) == REPORT_KIND_QUARTERLY;
 	bd->doc.quarterly = quarterly;
-	bd->doc.public = vocab_find(audience_names, PQgetvalue(r, 0, 1)) == AUDIENCE_PUBLIC;
-	bd->period = atoi(PQgetvalue(r, 0, 2));
-	snprintf(bd->formats, sizeof bd->formats, "%s", PQgetvalue(r, 0, 3));
-	bd->doc.snap = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
-	bd->first = atoi(PQgetvalue(r, 0, 5));
+	bd->doc.public = vocab_find(audience_names, db_col(r, 0, "audience")) == AUDIENCE_PUBLIC;
+	bd->period = (int)db_int(r, 0, "period");
+	snprintf(bd->formats, sizeof bd->formats, "%s", db_col(r, 0, "formats"));
+	bd->doc.snap = json_loads(db_col(r, 0, "snapshot"), 0, NULL);
+	bd->first = (int)db_int(r, 0, "first");
 	PQclear(r);
 	if (!bd->doc.snap) {
 		snprintf(bd->err, bd->n, "report %s: the snapshot does not parse", bd->report);
