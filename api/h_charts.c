@@ -255,7 +255,8 @@ static void chart_pending_free(void *state)
 
 struct chart_enqueue {
 	long long member_id;
-	const char *key, *payload;
+	const char *key;
+	const json_t *payload;
 	long long job;
 	bool busy; /* the member has as many chart jobs queued as allowed */
 };
@@ -298,11 +299,14 @@ static enum db_rc chart_enqueue_txn(struct db *db, void *cls)
 
 static int reply_come_back(struct request *rq, long long job)
 {
-	char body[96];
+	json_t *doc = json_pack("{s:s, s:I}", "state", "queued", "job", (json_int_t)job);
+	char *body = json_dumps(doc, JSON_COMPACT);
+	int ret = reply_full(rq, 202, "application/json", body, strlen(body),
+			     (const char *const[]){ "Retry-After", "2", NULL });
 
-	snprintf(body, sizeof body, "{\"state\":\"queued\",\"job\":%lld}", job);
-	return reply_full(rq, 202, "application/json", body, strlen(body),
-			  (const char *const[]){ "Retry-After", "2", NULL });
+	free(body);
+	json_decref(doc);
+	return ret;
 }
 
 static int reply_too_many(struct request *rq)
@@ -347,7 +351,8 @@ static int chart_resumed(struct request *rq, struct chart_pending *p)
 int h_chart(struct request *rq)
 {
 	struct chart_req c = { 0 };
-	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, *payload = NULL, hex[2 * SHA256_LEN + 1];
+	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, hex[2 * SHA256_LEN + 1];
+	json_t *payload = NULL;
 	unsigned char key[SHA256_LEN];
 	struct chart_enqueue e = { .member_id = rq->who.member_id };
 	struct chart_wait *wait = NULL;
@@ -384,8 +389,9 @@ int h_chart(struct request *rq)
 		ret = reply_too_many(rq);
 		goto out;
 	}
-	payload = xasprintf("{\"kind\":\"%s\",\"format\":\"%s\",\"key\":\"%s\",\"params\":%s,\"data\":%s}",
-			    c.kind->name, chart_format_name(c.format), hex, params, c.data);
+	payload = json_pack("{s:s, s:s, s:s, s:O, s:o}", "kind", c.kind->name, "format",
+			    chart_format_name(c.format), "key", hex, "params", c.params, "data",
+			    json_loads(c.data, 0, NULL));
 	e.key = hex;
 	e.payload = payload;
 	rc = db_transaction(request_db(rq), chart_enqueue_txn, &e);
@@ -418,6 +424,6 @@ out:
 	json_decref(c.params);
 	free(c.data);
 	free(params);
-	free(payload);
+	json_decref(payload);
 	return ret;
 }

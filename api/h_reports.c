@@ -63,7 +63,8 @@ struct report_new {
 static enum db_rc report_create_txn(struct db *db, void *cls)
 {
 	struct report_new *n = cls;
-	char actor[32], member[24], key[48], payload[64], job_s[24];
+	char actor[32], member[24], key[48], job_s[24];
+	json_t *payload;
 	const char *p[5] = { n->kind, n->period, n->event, n->formats, n->audience };
 	long long job;
 	enum db_rc rc;
@@ -100,8 +101,9 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
 		PQclear(r);
 		snprintf(key, sizeof key, "report-%s", n->id);
-		snprintf(payload, sizeof payload, "{\"report\":%s}", n->id);
+		payload = json_pack("{s:I}", "report", (json_int_t)atoll(n->id));
 		rc = queue_enqueue(db, "build_report", key, payload, 3, &job);
+		json_decref(payload);
 		if (rc != DB_OK)
 			return rc;
 		snprintf(job_s, sizeof job_s, "%lld", job);
