@@ -113,9 +113,10 @@ START_TEST(every_caller_against_every_write_on_every_pillar)
 		long update;
 
 		npillars++;
-		/* an update to review, by a co-chair */
+		/* an update to review, by a co-chair (the seed's actions are of
+		 * cycle 2021: an update's period lies within its action's cycle) */
 		snprintf(path, sizeof path, "/v1/actions/%ld/updates", action);
-		snprintf(body, sizeof body, "{\"period\":\"2024-Q1\",\"status\":\"on_track\","
+		snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\","
 			 "\"percent_complete\":10,\"narrative\":\"To review.\"}");
 		r = t_http(&srv, "POST", path, callers[2].token, "application/json", body, strlen(body),
 			   NULL);
@@ -132,7 +133,7 @@ START_TEST(every_caller_against_every_write_on_every_pillar)
 			long got;
 			char apath[64];
 
-			snprintf(body, sizeof body, "{\"period\":\"2024-Q1\",\"status\":\"at_risk\","
+			snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"at_risk\","
 				 "\"percent_complete\":20,\"narrative\":\"By %s.\"}", c->name);
 			got = send_as(c, "POST", path, body, NULL);
 			ck_assert_msg(got == expect(c, cochair || lead, 201),
