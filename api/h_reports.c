@@ -287,7 +287,7 @@ int h_report_publish(struct request *rq)
 		return reply_db_failure(rq, rc);
 	if (!PQntuples(r))
 		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
-	else if (vocab_find(audience_names, PQgetvalue(r, 0, 1)) != AUDIENCE_PUBLIC)
+	else if (vocab_find(audience_names, db_col(r, 0, "audience")) != AUDIENCE_PUBLIC)
 		ret = reply_problem(rq, PROBLEM_CONFLICT,
 				    "an internal report cannot be published; ask for the same report with"
 				    " \"audience\":\"public\" and publish that one", NULL);
