@@ -94,8 +94,7 @@ int cmd_token_create(struct db *db, int argc, char **argv)
 	static const char *const opts[] = { "--email", "--label", NULL };
 	const char *v[2] = { NULL };
 	unsigned char hash[SHA256_LEN];
-	char token[TOKEN_STRLEN], id[32], hex[3 + 2 * SHA256_LEN] = "\\x";
-	const char *p[3];
+	char token[TOKEN_STRLEN], id[32];
 	enum db_rc rc;
 	PGresult *r;
 
@@ -108,11 +107,9 @@ int cmd_token_create(struct db *db, int argc, char **argv)
 		return 1;
 	}
 	token_hash(token, hash);
-	sha256_hex(hash, hex + 2);
-	p[0] = id;
-	p[1] = v[1] ? v[1] : "";
-	p[2] = hex;
-	rc = db_query(db, &stmt_token_add, 3, p, &r);
+	rc = db_query_params(db, &stmt_token_add, 3,
+			     (const char *const[]){ id, v[1] ? v[1] : "", (const char *)hash },
+			     (const int[]){ 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 1 }, &r);
 	if (rc != DB_OK)
 		return explain_rejection(db, rc, "cannot store the token");
 	fprintf(stderr, "token %s created for %s; it is shown once, keep it safe\n",

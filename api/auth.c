@@ -120,8 +120,6 @@ bool auth_known(struct request *rq, struct caller *who)
 bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const char **why)
 {
 	unsigned char key[1 + SHA256_LEN];
-	char hex[3 + 2 * SHA256_LEN] = "\\x";
-	const char *param = hex;
 	uint64_t version;
 	enum db_rc rc;
 	PGresult *r;
@@ -137,8 +135,9 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 		return false;
 	}
 	version = cache_version();
-	sha256_hex(key + 1, hex + 2);
-	rc = db_query(request_db(rq), &stmt_auth_token, 1, &param, &r);
+	rc = db_query_params(request_db(rq), &stmt_auth_token, 1,
+			     (const char *const[]){ (const char *)key + 1 }, (const int[]){ SHA256_LEN },
+			     (const int[]){ 1 }, &r);
 	if (rc != DB_OK) {
 		*p = PROBLEM_UNAVAILABLE;
 		*why = "cannot check the token: the database is unavailable";
@@ -151,9 +150,9 @@ bool auth_caller(struct request *rq, struct caller *who, enum problem *p, const 
 		return false;
 	}
 	key[0] = 'T';
-	who->member_id = atoll(PQgetvalue(r, 0, 0));
-	who->role = role_parse(PQgetvalue(r, 0, 1));
-	snprintf(who->entity, sizeof who->entity, "%s", PQgetvalue(r, 0, 2));
+	who->member_id = db_int(r, 0, "member_id");
+	who->role = role_parse(db_col(r, 0, "role"));
+	snprintf(who->entity, sizeof who->entity, "%s", db_col(r, 0, "entity"));
 	PQclear(r);
 	auth_remember(version, key, sizeof key, who);
 	return true;

@@ -5,13 +5,12 @@
 #include "jsonout.h"
 #include "jspec.h"
 #include "query.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled", NULL };
 static const char *const archived_choices[] = { "false", "true", "any", NULL };
 
 DB_STMT(stmt_actions_list,
@@ -32,7 +31,7 @@ DB_STMT(stmt_actions_list,
 	" ORDER BY a.id LIMIT $2");
 DB_STMT(stmt_action_get, "SELECT action_json(a)::text, a.version::text FROM action a WHERE a.id = $1::bigint");
 DB_STMT(stmt_action_lock,
-	"SELECT action_json(a)::text, a.version::text, a.archived FROM action a"
+	"SELECT action_json(a)::text AS json, a.version::text AS version, a.archived FROM action a"
 	" WHERE a.id = $1::bigint FOR UPDATE");
 DB_STMT(stmt_action_insert,
 	"INSERT INTO action (pillar, cycle, year, title, description, due_date, tags)"
@@ -81,7 +80,7 @@ int h_actions_list(struct request *rq)
 		{ .name = "pillar", .type = Q_INT, .min = 1, .max = 8, .out = &pillar, .present = &has_pillar },
 		{ .name = "cycle", .type = Q_TEXT, .max = 9, .out = &cycle, .present = &has_cycle },
 		{ .name = "year", .type = Q_INT, .min = 1945, .max = 2200, .out = &year, .present = &has_year },
-		{ .name = "status", .type = Q_ENUM, .choices = statuses, .out = &status, .present = &has_status },
+		{ .name = "status", .type = Q_ENUM, .choices = status_names, .out = &status, .present = &has_status },
 		{ .name = "lead", .type = Q_TEXT, .max = 16, .out = &lead, .present = &has_lead },
 		{ .name = "q", .type = Q_TEXT, .max = 200, .out = &q, .present = &has_q },
 		{ .name = "archived", .type = Q_ENUM, .choices = archived_choices, .out = &archived },
@@ -100,7 +99,7 @@ int h_actions_list(struct request *rq)
 	return reply_list(rq, &stmt_actions_list, 9,
 		      (const char *const[]){ page.after, fetch, has_pillar ? p : NULL,
 					     has_cycle ? cycle : NULL, has_year ? y : NULL,
-					     has_status ? statuses[status] : NULL,
+					     has_status ? status_names[status] : NULL,
 					     has_lead ? lead : NULL, has_q ? q : NULL,
 					     archived_choices[archived] }, &page);
 }
@@ -271,18 +270,18 @@ static enum db_rc action_lock(struct db *db, struct action_write *w)
 		w->problem = PROBLEM_NOT_FOUND;
 		w->detail = "no such key action";
 		rc = DB_ABORT;
-	} else if (!version_matches(w->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+	} else if (!version_matches(w->if_match, db_col(r, 0, "json"), db_col(r, 0, "version"))) {
 		w->problem = PROBLEM_PRECONDITION_FAILED;
 		w->detail = "the key action changed since you read it: GET it again";
 		rc = DB_ABORT;
-	} else if (w->restores_only && PQgetvalue(r, 0, 2)[0] == 't' &&
+	} else if (w->restores_only && db_bool(r, 0, "archived") &&
 		   !(w->has_archived && !w->archived)) {
 		w->problem = PROBLEM_CONFLICT;
 		w->detail = "the key action is archived: restore it first with {\"archived\":false}";
 		rc = DB_ABORT;
 	} else {
 		free(w->before);
-		w->before = strdup(PQgetvalue(r, 0, 0));
+		w->before = strdup(db_col(r, 0, "json"));
 	}
 	PQclear(r);
 	return rc;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
  * so reads do not turn into writes. */
 DB_STMT(stmt_artifact_get,
 	"WITH a AS (SELECT key, sha256, media_type, bytes, last_used_at FROM artifact"
-	"  WHERE key = decode($1, 'hex')"
+	"  WHERE key = $1::bytea"
 	"), touch AS ("
 	"  UPDATE artifact SET last_used_at = now() FROM a WHERE artifact.key = a.key"
 	"    AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 hour')"
@@ -126,11 +127,6 @@ static char *chart_alt(const struct chart_req *c, json_t *data)
 
 	buf_init(&b, 64 << 10);
 	if (!strcmp(c->kind->name, "status-by-pillar")) {
-		static const char *const st[] = { "not_started", "on_track", "at_risk", "delayed",
-						  "completed", "cancelled" };
-		static const char *const words[] = { "not started", "on track", "at risk", "delayed",
-						     "completed", "cancelled" };
-
 		buf_printf(&b, "Stacked bar chart of the status of the key actions of cycle %s in each"
 			       " pillar as of %s.", json_string_value(json_object_get(data, "cycle")),
 			   json_string_value(json_object_get(data, "period")));
@@ -145,11 +141,13 @@ static char *chart_alt(const struct chart_req *c, json_t *data)
 				continue;
 			}
 			buf_printf(&b, "%lld key action%s", n, n == 1 ? "" : "s");
-			for (k = 0; k < 6; k++) {
-				json_int_t m = json_integer_value(json_object_get(json_object_get(row, "by_status"), st[k]));
+			for (k = 0; k < STATUS_COUNT; k++) {
+				json_int_t m = json_integer_value(json_object_get(json_object_get(row, "by_status"), status_names[k]));
+				char words[STATUS_WORDS_MAX];
 
 				if (m)
-					buf_printf(&b, "%s%lld %s", any ? ", " : " (", (long long)m, words[k]);
+					buf_printf(&b, "%s%lld %s", any ? ", " : " (", (long long)m,
+						   status_words(status_names[k], words, false));
 				any |= m != 0;
 			}
 			buf_adds(&b, ").");
@@ -220,7 +218,7 @@ static int reply_chart_json(struct request *rq, struct chart_req *c)
 }
 
 /* The stored image for key, if there is one: *ret is the reply. */
-static bool serve_artifact(struct request *rq, const char *key, int *ret)
+static bool serve_artifact(struct request *rq, const unsigned char key[SHA256_LEN], int *ret)
 {
 	char etag[80];
 	unsigned char *bytes;
@@ -228,7 +226,9 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 	enum db_rc rc;
 	PGresult *r;
 
-	rc = db_query(request_db(rq), &stmt_artifact_get, 1, (const char *const[]){ key }, &r);
+	rc = db_query_params(request_db(rq), &stmt_artifact_get, 1,
+			     (const char *const[]){ (const char *)key }, (const int[]){ SHA256_LEN },
+			     (const int[]){ 1 }, &r);
 	if (rc != DB_OK) {
 		*ret = reply_db_failure(rq, rc);
 		return true;
@@ -250,7 +250,7 @@ static bool serve_artifact(struct request *rq, const char *key, int *ret)
 struct chart_pending {
 	struct chart_wait *wait;
 	long long job;
-	char key[2 * SHA256_LEN + 1];
+	unsigned char key[SHA256_LEN];
 };
 
 static void chart_pending_free(void *state)
@@ -263,7 +263,8 @@ static void chart_pending_free(void *state)
 
 struct chart_enqueue {
 	long long member_id;
-	const char *key, *payload;
+	const char *key;
+	const json_t *payload;
 	long long job;
 	bool busy; /* the member has as many chart jobs queued as allowed */
 };
@@ -306,11 +307,14 @@ static enum db_rc chart_enqueue_txn(struct db *db, void *cls)
 
 static int reply_come_back(struct request *rq, long long job)
 {
-	char body[96];
+	json_t *doc = json_pack("{s:s, s:I}", "state", "queued", "job", (json_int_t)job);
+	char *body = json_dumps(doc, JSON_COMPACT);
+	int ret = reply_full(rq, 202, "application/json", body, strlen(body),
+			     (const char *const[]){ "Retry-After", "2", NULL });
 
-	snprintf(body, sizeof body, "{\"state\":\"queued\",\"job\":%lld}", job);
-	return reply_full(rq, 202, "application/json", body, strlen(body),
-			  (const char *const[]){ "Retry-After", "2", NULL });
+	free(body);
+	json_decref(doc);
+	return ret;
 }
 
 static int reply_too_many(struct request *rq)
@@ -355,7 +359,8 @@ static int chart_resumed(struct request *rq, struct chart_pending *p)
 int h_chart(struct request *rq)
 {
 	struct chart_req c = { 0 };
-	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, *payload = NULL, hex[2 * SHA256_LEN + 1];
+	char name[ROUTE_PARAM_MAX], *dot, *params = NULL, hex[2 * SHA256_LEN + 1];
+	json_t *payload = NULL;
 	unsigned char key[SHA256_LEN];
 	struct chart_enqueue e = { .member_id = rq->who.member_id };
 	struct chart_wait *wait = NULL;
@@ -384,7 +389,7 @@ int h_chart(struct request *rq)
 	params = json_dumps(c.params, JSON_COMPACT | JSON_SORT_KEYS);
 	chart_key(c.kind, c.format, params, c.data, key);
 	sha256_hex(key, hex);
-	if (serve_artifact(rq, hex, &ret))
+	if (serve_artifact(rq, key, &ret))
 		goto out;
 	/* a place to wait in first: past its bound a member queues nothing;
 	 * with every place taken the job is still queued, without a wait */
@@ -392,8 +397,9 @@ int h_chart(struct request *rq)
 		ret = reply_too_many(rq);
 		goto out;
 	}
-	payload = xasprintf("{\"kind\":\"%s\",\"format\":\"%s\",\"key\":\"%s\",\"params\":%s,\"data\":%s}",
-			    c.kind->name, chart_format_name(c.format), hex, params, c.data);
+	payload = json_pack("{s:s, s:s, s:s, s:O, s:o}", "kind", c.kind->name, "format",
+			    chart_format_name(c.format), "key", hex, "params", c.params, "data",
+			    json_loads(c.data, 0, NULL));
 	e.key = hex;
 	e.payload = payload;
 	rc = db_transaction(request_db(rq), chart_enqueue_txn, &e);
@@ -409,7 +415,7 @@ int h_chart(struct request *rq)
 	p = xcalloc(1, sizeof *p);
 	p->wait = wait;
 	p->job = e.job;
-	memcpy(p->key, hex, sizeof p->key);
+	memcpy(p->key, key, sizeof p->key);
 	rq->handler_state = p;
 	rq->handler_state_free = chart_pending_free;
 	if (!chartwait_suspend(wait, rq->conn, e.job)) {
@@ -426,6 +432,6 @@ out:
 	json_decref(c.params);
 	free(c.data);
 	free(params);
-	free(payload);
+	json_decref(payload);
 	return ret;
 }

@@ -4,47 +4,42 @@
 #include "jsonout.h"
 #include "http.h"
 #include "jspec.h"
+#include "period.h"
 #include "query.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One row per pillar ($1: a number, or NULL for all; $2: the cursor, a
- * number; $3: the limit): its JSON, version, status, inactive reason and
- * cursor. The current status of an action is that of
- * its newest update not returned (by period, then time of posting); an
- * action without one is not_started. */
+ * number; $3: the limit; $4: the current quarter): its JSON, version,
+ * status, inactive reason and cursor. actions counts the key actions not
+ * archived, of every cycle; by_status counts those of the current cycle by
+ * their state at the current quarter (the plan's last once it has ended),
+ * exactly as /v1/progress counts them by default: from the same sums. */
 #define PILLAR_SQL(lock)                                                                    \
-	"WITH cur AS ("                                                                     \
-	"  SELECT a.pillar, coalesce(u.status, 'not_started') AS status"                    \
-	"  FROM action a LEFT JOIN LATERAL ("                                               \
-	"    SELECT s.status FROM status_update s"                                          \
-	"    WHERE s.action_id = a.id AND s.review_state <> 'returned'"                     \
-	"    ORDER BY s.period DESC, s.created_at DESC, s.id DESC LIMIT 1) u ON true"        \
-	"  WHERE NOT a.archived AND ($1::int IS NULL OR a.pillar = $1::int)"                \
+	"WITH scope AS ("                                                                   \
+	"  SELECT c.label, q.p FROM (SELECT w.id, least($4::int, w.end_year * 4 + 3) AS p"  \
+	"    FROM workplan w ORDER BY w.id LIMIT 1) q"                                      \
+	"  JOIN cycle c ON c.workplan_id = q.id AND q.p / 4 BETWEEN c.start_year AND c.end_year" \
 	"), counts AS ("                                                                    \
-	"  SELECT pillar, count(*) AS actions,"                                             \
-	"    count(*) FILTER (WHERE status = 'not_started') AS not_started,"                \
-	"    count(*) FILTER (WHERE status = 'on_track') AS on_track,"                      \
-	"    count(*) FILTER (WHERE status = 'at_risk') AS at_risk,"                        \
-	"    count(*) FILTER (WHERE status = 'delayed') AS delayed,"                        \
-	"    count(*) FILTER (WHERE status = 'completed') AS completed,"                    \
-	"    count(*) FILTER (WHERE status = 'cancelled') AS cancelled"                     \
-	"  FROM cur GROUP BY pillar"                                                        \
+	"  SELECT a.pillar, count(*) AS actions FROM action a"                              \
+	"  WHERE NOT a.archived AND ($1::int IS NULL OR a.pillar = $1::int) GROUP BY a.pillar" \
+	"), g AS ("                                                                         \
+	"  SELECT g.* FROM progress_agg g JOIN scope ON g.cycle = scope.label AND g.period = scope.p" \
 	") SELECT json_build_object("                                                       \
 	"    'number', p.number, 'name', p.name, 'status', p.status,"                       \
 	"    'inactive_reason', p.inactive_reason,"                                         \
 	"    'leads', coalesce((SELECT json_agg(pl.entity ORDER BY pl.position)"            \
 	"                       FROM pillar_lead pl WHERE pl.pillar = p.number), '[]'::json)," \
 	"    'actions', coalesce(c.actions, 0),"                                            \
-	"    'by_status', json_build_object("                                               \
-	"      'not_started', coalesce(c.not_started, 0), 'on_track', coalesce(c.on_track, 0)," \
-	"      'at_risk', coalesce(c.at_risk, 0), 'delayed', coalesce(c.delayed, 0),"         \
-	"      'completed', coalesce(c.completed, 0), 'cancelled', coalesce(c.cancelled, 0))," \
-	"    'version', p.version::text)::text, p.version, p.status, p.inactive_reason,"    \
+	"    'by_status', " STATUS_COUNTS_SQL ","                                           \
+	"    'version', p.version::text)::text AS json, p.version, p.status, p.inactive_reason," \
 	"    p.number::text AS cursor"                                                      \
 	" FROM pillar p LEFT JOIN counts c ON c.pillar = p.number"                          \
+	" LEFT JOIN g ON g.pillar = p.number"                                               \
 	" WHERE ($1::int IS NULL OR p.number = $1::int)"                                    \
 	"   AND ($2::text IS NULL OR p.number > $2::int)"                                   \
 	" ORDER BY p.number LIMIT $3::int" lock
@@ -64,18 +59,25 @@ DB_STMT(stmt_pillar_leads_set,
 	" SELECT $1::int, e.value, e.ordinality"
 	" FROM json_array_elements_text($2::json) WITH ORDINALITY AS e");
 
+/* The current quarter, PILLAR_SQL's $4. */
+static void pillar_now(char out[16])
+{
+	snprintf(out, 16, "%d", period_of_time(time(NULL)));
+}
+
 int h_pillars_list(struct request *rq)
 {
 	struct page page;
 	json_t *errors = json_array();
-	char fetch[24];
+	char fetch[24], now[16];
 
 	if (!query_parse(rq, NULL, &page, errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	page_fetch(&page, fetch);
-	return reply_list(rq, &stmt_pillars, 3,
-		      (const char *const[]){ NULL, page.after, fetch }, &page);
+	pillar_now(now);
+	return reply_list(rq, &stmt_pillars, 4,
+		      (const char *const[]){ NULL, page.after, fetch, now }, &page);
 }
 
 /* Path parameter 0 as a pillar number in text; false when it is not one. */
@@ -92,15 +94,14 @@ static bool pillar_number(struct request *rq, char out[4])
 
 int h_pillar_get(struct request *rq)
 {
-	char number[4];
+	char number[4], now[16];
 
 	if (!pillar_number(rq, number))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
-	return reply_document(rq, &stmt_pillars, 3, (const char *const[]){ number, NULL, "1" },
+	pillar_now(now);
+	return reply_document(rq, &stmt_pillars, 4, (const char *const[]){ number, NULL, "1", now },
 			      "no such pillar");
 }
-
-static const char *const pillar_statuses[] = { "active", "inactive", NULL };
 
 struct pillar_patch {
 	struct request *rq;
@@ -121,17 +122,18 @@ struct pillar_patch {
 static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 {
 	struct pillar_patch *pp = cls;
-	const char *p1[3] = { pp->number, NULL, "1" };
+	char actor[32], now[16], *leads = NULL;
+	const char *p1[4] = { pp->number, NULL, "1", now };
 	bool inactive;
-	char actor[32], *leads = NULL;
 	enum db_rc rc;
 	PGresult *r;
 
 	request_actor(pp->rq, actor);
+	pillar_now(now);
 	rc = db_set_actor(db, actor);
 	if (rc != DB_OK)
 		return rc;
-	rc = db_query(db, &stmt_pillar_lock, 3, p1, &r);
+	rc = db_query(db, &stmt_pillar_lock, 4, p1, &r);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(r) != 1) {
@@ -140,17 +142,18 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 		pp->detail = "no such pillar";
 		return DB_ABORT;
 	}
-	if (!version_matches(pp->if_match, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))) {
+	if (!version_matches(pp->if_match, db_col(r, 0, "json"), db_col(r, 0, "version"))) {
 		PQclear(r);
 		pp->problem = PROBLEM_PRECONDITION_FAILED;
 		pp->detail = "the pillar changed since you read it: GET it again";
 		return DB_ABORT;
 	}
 	free(pp->before);
-	pp->before = strdup(PQgetvalue(r, 0, 0));
+	pp->before = strdup(db_col(r, 0, "json"));
 	/* an inactive pillar says why; an active one has no such reason */
-	inactive = pp->has_status ? pp->status == 1 : !strcmp(PQgetvalue(r, 0, 2), "inactive");
-	if (inactive && (pp->has_reason ? pp->reason_null : PQgetisnull(r, 0, 3))) {
+	inactive = pp->has_status ? pp->status == PILLAR_INACTIVE
+				   : vocab_find(pillar_status_names, db_col(r, 0, "status")) == PILLAR_INACTIVE;
+	if (inactive && (pp->has_reason ? pp->reason_null : db_isnull(r, 0, "inactive_reason"))) {
 		PQclear(r);
 		js_error(pp->errors, "inactive_reason", "is required when the pillar is inactive");
 		pp->problem = PROBLEM_VALIDATION;
@@ -159,7 +162,7 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 	PQclear(r);
 	{
 		const char *p[5] = { pp->number, pp->name,
-				     pp->has_status ? pillar_statuses[pp->status] : NULL,
+				     pp->has_status ? pillar_status_names[pp->status] : NULL,
 				     pp->has_reason || !inactive ? "true" : "false",
 				     inactive ? pp->reason : NULL };
 
@@ -186,11 +189,11 @@ static enum db_rc pillar_patch_txn(struct db *db, void *cls)
 			return rc;
 		PQclear(r);
 	}
-	rc = db_query(db, &stmt_pillars, 3, p1, &r);
+	rc = db_query(db, &stmt_pillars, 4, p1, &r);
 	if (rc != DB_OK)
 		return rc;
 	free(pp->result);
-	pp->result = strdup(PQgetvalue(r, 0, 0));
+	pp->result = strdup(db_col(r, 0, "json"));
 	PQclear(r);
 	/* a write that changes nothing leaves no version and no audit row */
 	if (json_text_same(pp->before, pp->result, (const char *const[]){ "version", NULL })) {
@@ -205,7 +208,7 @@ int h_pillar_patch(struct request *rq)
 	struct pillar_patch pp = { .rq = rq };
 	const struct js_field spec[] = {
 		{ .name = "name", .type = JS_STRING, .min = 1, .max = 200, .out = &pp.name },
-		{ .name = "status", .type = JS_ENUM, .choices = pillar_statuses, .out = &pp.status,
+		{ .name = "status", .type = JS_ENUM, .choices = pillar_status_names, .out = &pp.status,
 		  .present = &pp.has_status },
 		{ .name = "inactive_reason", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1,
 		  .max = 1000, .out = &pp.reason, .present = &pp.has_reason,

@@ -7,6 +7,7 @@
 #include "jspec.h"
 #include "period.h"
 #include "query.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,6 @@ DB_STMT(stmt_scope,
 	"  (SELECT c.label FROM cycle c WHERE c.workplan_id = w.id AND c.label = $3)"
 	" FROM workplan w ORDER BY w.id LIMIT 1");
 
-#define BY_STATUS(g)                                                                          \
-	"json_build_object('not_started', coalesce(" g ".not_started, 0),"                    \
-	" 'on_track', coalesce(" g ".on_track, 0), 'at_risk', coalesce(" g ".at_risk, 0),"    \
-	" 'delayed', coalesce(" g ".delayed, 0), 'completed', coalesce(" g ".completed, 0),"  \
-	" 'cancelled', coalesce(" g ".cancelled, 0))"
 #define MEAN(g)                                                                               \
 	"CASE WHEN coalesce(" g ".actions, 0) = 0 THEN 0.0"                                   \
 	" ELSE round(" g ".percent_sum::numeric / " g ".actions, 1) END"
@@ -40,12 +36,12 @@ DB_STMT(stmt_progress,
 	"   sum(percent_sum) AS percent_sum, sum(stale) AS stale FROM g)"
 	" SELECT json_build_object('as_of', period_text($1::int), 'cycle', $2,"
 	"  'pillars', (SELECT json_agg(json_build_object('number', p.number, 'name', p.name,"
-	"      'status', p.status, 'actions', coalesce(g.actions, 0), 'by_status', " BY_STATUS("g") ","
+	"      'status', p.status, 'actions', coalesce(g.actions, 0), 'by_status', " STATUS_COUNTS_SQL ","
 	"      'mean_percent', " MEAN("g") ", 'completed', coalesce(g.completed, 0),"
 	"      'stale', coalesce(g.stale, 0), 'last_update_at', utc_text(g.last_at)) ORDER BY p.number)"
 	"    FROM pillar p LEFT JOIN g ON g.pillar = p.number),"
 	"  'totals', (SELECT json_build_object('actions', coalesce(t.actions, 0),"
-	"      'by_status', " BY_STATUS("t") ", 'mean_percent', " MEAN("t") ","
+	"      'by_status', " STATUS_COUNTS_SQL ", 'mean_percent', " MEAN("t") ","
 	"      'completed', coalesce(t.completed, 0), 'stale', coalesce(t.stale, 0)) FROM t))::text");
 
 /* One row per quarter, each in the scope of the cycle holding its year. */
@@ -61,7 +57,7 @@ DB_STMT(stmt_trend,
 	"   GROUP BY q.p)"
 	" SELECT json_build_object('items', coalesce(json_agg(json_build_object("
 	"   'period', period_text(t.p), 'actions', coalesce(t.actions, 0),"
-	"   'by_status', " BY_STATUS("t") ", 'mean_percent', " MEAN("t") ") ORDER BY t.p), '[]'))::text"
+	"   'by_status', " STATUS_COUNTS_SQL ", 'mean_percent', " MEAN("t") ") ORDER BY t.p), '[]'))::text"
 	" FROM t");
 
 /* Expected: in-scope actions of active pillars not completed or cancelled a

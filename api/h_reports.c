@@ -11,14 +11,11 @@
 #include "query.h"
 #include "queue.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const kinds[] = { "quarterly", "side-event", NULL };
-static const char *const audiences[] = { "internal", "public", NULL };
-static const char *const formats[] = { "html", "md", "csv", "json", "docx", NULL };
 
 DB_STMT(stmt_report_reuse,
 	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
@@ -66,7 +63,8 @@ struct report_new {
 static enum db_rc report_create_txn(struct db *db, void *cls)
 {
 	struct report_new *n = cls;
-	char actor[32], member[24], key[48], payload[64], job_s[24];
+	char actor[32], member[24], key[48], job_s[24];
+	json_t *payload;
 	const char *p[5] = { n->kind, n->period, n->event, n->formats, n->audience };
 	long long job;
 	enum db_rc rc;
@@ -103,8 +101,9 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
 		PQclear(r);
 		snprintf(key, sizeof key, "report-%s", n->id);
-		snprintf(payload, sizeof payload, "{\"report\":%s}", n->id);
+		payload = json_pack("{s:I}", "report", (json_int_t)atoll(n->id));
 		rc = queue_enqueue(db, "build_report", key, payload, 3, &job);
+		json_decref(payload);
 		if (rc != DB_OK)
 			return rc;
 		snprintf(job_s, sizeof job_s, "%lld", job);
@@ -129,17 +128,19 @@ int h_report_create(struct request *rq)
 	bool has_event = false;
 	json_t *fmts = NULL, *v;
 	const struct js_field spec[] = {
-		{ .name = "kind", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = kinds, .out = &kind },
+		{ .name = "kind", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = report_kind_names,
+		  .out = &kind },
 		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &period },
-		{ .name = "formats", .type = JS_STRINGS, .min = 1, .max = 5, .out = &fmts },
+		{ .name = "formats", .type = JS_STRINGS, .min = 1, .max = REPORT_FORMAT_COUNT,
+		  .out = &fmts },
 		{ .name = "event", .type = JS_INT, .flags = JS_NULLABLE, .min = 1, .max = 1LL << 62,
 		  .out = &event, .present = &has_event },
-		{ .name = "audience", .type = JS_ENUM, .choices = audiences, .out = &audience },
+		{ .name = "audience", .type = JS_ENUM, .choices = audience_names, .out = &audience },
 		{ 0 },
 	};
 	json_t *errors = json_array();
 	char per[PERIOD_STRLEN], cycle[16], ev[24], location[64];
-	bool chosen[5] = { false };
+	bool chosen[REPORT_FORMAT_COUNT] = { false };
 	struct buf list;
 	enum db_rc rc = DB_OK;
 	size_t i;
@@ -148,22 +149,20 @@ int h_report_create(struct request *rq)
 	if (!js_validate(rq->json, spec, errors))
 		return reply_invalid(rq, errors);
 	json_array_foreach(fmts, i, v) {
-		int k;
+		int k = vocab_find(report_format_names, json_string_value(v));
 
-		for (k = 0; formats[k] && strcmp(formats[k], json_string_value(v)); k++)
-			;
-		if (!formats[k])
+		if (k < 0)
 			js_error(errors, "formats", "must be among html, md, csv, json, docx");
 		else
 			chosen[k] = true;
 	}
-	if (kind == 0 && has_event && event)
+	if (kind == REPORT_KIND_QUARTERLY && has_event && event)
 		js_error(errors, "event", "names the event of a side-event pack only");
 	/* a side-event pack goes to member states: always public */
-	if (kind == 1 && audience == 0)
+	if (kind == REPORT_KIND_SIDE_EVENT && audience == AUDIENCE_INTERNAL)
 		js_error(errors, "audience", "a side-event pack is always public");
 	if (audience < 0)
-		audience = kind == 1 ? 1 : 0;
+		audience = kind == REPORT_KIND_SIDE_EVENT ? AUDIENCE_PUBLIC : AUDIENCE_INTERNAL;
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	if (!progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
@@ -177,17 +176,17 @@ int h_report_create(struct request *rq)
 	/* formats in a fixed order, so the same set is the same request */
 	buf_init(&list, 64);
 	buf_adds(&list, "{");
-	for (int k = 0; formats[k]; k++)
+	for (int k = 0; k < REPORT_FORMAT_COUNT; k++)
 		if (chosen[k] || !fmts)
-			buf_printf(&list, "%s%s", list.len > 1 ? "," : "", formats[k]);
+			buf_printf(&list, "%s%s", list.len > 1 ? "," : "", report_format_names[k]);
 	buf_adds(&list, "}");
 	period_format(period, per);
 	snprintf(ev, sizeof ev, "%lld", event);
-	n.kind = kinds[kind];
+	n.kind = report_kind_names[kind];
 	n.period = per;
 	n.formats = list.data;
 	n.event = has_event && event ? ev : NULL;
-	n.audience = audiences[audience];
+	n.audience = audience_names[audience];
 	rc = db_transaction(request_db(rq), report_create_txn, &n);
 	buf_free(&list);
 	if (n.busy)
@@ -288,7 +287,7 @@ int h_report_publish(struct request *rq)
 		return reply_db_failure(rq, rc);
 	if (!PQntuples(r))
 		ret = reply_problem(rq, PROBLEM_NOT_FOUND, "no such report", NULL);
-	else if (strcmp(PQgetvalue(r, 0, 1), "public"))
+	else if (vocab_find(audience_names, db_col(r, 0, "audience")) != AUDIENCE_PUBLIC)
 		ret = reply_problem(rq, PROBLEM_CONFLICT,
 				    "an internal report cannot be published; ask for the same report with"
 				    " \"audience\":\"public\" and publish that one", NULL);

@@ -9,20 +9,15 @@
 #include "period.h"
 #include "query.h"
 #include "sha256.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled", NULL };
-static const char *const visibilities[] = { "internal", "public", NULL };
-static const char *const review_states[] = { "submitted", "approved", "returned", NULL };
-static const char *const decisions[] = { "approve", "return", NULL };
-
 DB_STMT(stmt_idem_get,
-	"SELECT request_hash = $3::bytea, status, location, response FROM idempotency_key"
+	"SELECT request_hash = $3::bytea AS same_request, status, location, response FROM idempotency_key"
 	" WHERE member_id = $1::bigint AND key = $2 AND created_at > now() - interval '48 hours'");
 DB_STMT(stmt_idem_put,
 	"INSERT INTO idempotency_key (member_id, key, request_hash, status, location, response)"
@@ -35,9 +30,9 @@ DB_STMT(stmt_idem_expire,
 	"DELETE FROM idempotency_key WHERE created_at < now() - interval '48 hours'");
 /* The action, locked against archiving, with what the checks need. */
 DB_STMT(stmt_update_target,
-	"SELECT a.archived, w.start_year, w.end_year, c.start_year,"
-	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2),"
-	"  c.end_year, c.label"
+	"SELECT a.archived, w.start_year AS plan_start, w.end_year AS plan_end,"
+	"  c.start_year AS cycle_start, c.end_year AS cycle_end, c.label AS cycle,"
+	"  EXISTS (SELECT 1 FROM action_lead l WHERE l.action_id = a.id AND l.entity = $2) AS led"
 	" FROM action a JOIN cycle c ON c.label = a.cycle JOIN workplan w ON w.id = c.workplan_id"
 	" WHERE a.id = $1::bigint FOR SHARE OF a");
 DB_STMT(stmt_update_insert,
@@ -86,7 +81,7 @@ struct update_post {
 	json_t *evidence;
 	/* idempotency */
 	const char *key;
-	char request_hash[3 + 2 * SHA256_LEN];
+	unsigned char request_hash[SHA256_LEN];
 	/* outcome */
 	enum problem problem;
 	const char *detail;
@@ -113,20 +108,22 @@ static enum db_rc update_replay(struct db *db, struct update_post *p, bool *foun
 
 	*found = false;
 	snprintf(member, sizeof member, "%lld", p->rq->who.member_id);
-	rc = db_query(db, &stmt_idem_get, 3, (const char *const[]){ member, p->key, p->request_hash }, &r);
+	rc = db_query_params(db, &stmt_idem_get, 3,
+			     (const char *const[]){ member, p->key, (const char *)p->request_hash },
+			     (const int[]){ 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 1 }, &r);
 	if (rc != DB_OK || PQntuples(r) == 0) {
 		PQclear(r);
 		return rc;
 	}
 	*found = true;
-	if (PQgetvalue(r, 0, 0)[0] != 't') {
+	if (!db_bool(r, 0, "same_request")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_CONFLICT,
 				    "this Idempotency-Key was used for a different request");
 	}
-	p->status_code = atoi(PQgetvalue(r, 0, 1));
-	snprintf(p->location, sizeof p->location, "%s", PQgetvalue(r, 0, 2));
-	p->response = strdup(PQgetvalue(r, 0, 3));
+	p->status_code = (int)db_int(r, 0, "status");
+	snprintf(p->location, sizeof p->location, "%s", db_col(r, 0, "location"));
+	p->response = strdup(db_col(r, 0, "response"));
 	PQclear(r);
 	return DB_OK;
 }
@@ -158,23 +155,23 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	}
 	/* a lead reports only on actions their entity leads, checked here, in
 	 * the transaction that writes */
-	if (who->role != ROLE_COCHAIR && PQgetvalue(r, 0, 4)[0] != 't') {
+	if (who->role != ROLE_COCHAIR && !db_bool(r, 0, "led")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_FORBIDDEN,
 				    "only a lead entity of this key action may report on it");
 	}
-	if (PQgetvalue(r, 0, 0)[0] == 't') {
+	if (db_bool(r, 0, "archived")) {
 		PQclear(r);
 		return update_abort(p, PROBLEM_CONFLICT, "the key action is archived");
 	}
-	if (year < atoi(PQgetvalue(r, 0, 1)) || year > atoi(PQgetvalue(r, 0, 2)))
+	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
 		js_error(p->errors, "period", "must lie within the work plan's years");
-	else if (year < atoi(PQgetvalue(r, 0, 3)) || year > atoi(PQgetvalue(r, 0, 5))) {
+	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
 		char why[96];
 
 		/* progress counts an action only in its own cycle's quarters */
 		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
-			 PQgetvalue(r, 0, 6));
+			 db_col(r, 0, "cycle"));
 		js_error(p->errors, "period", why);
 	}
 	PQclear(r);
@@ -187,8 +184,8 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	if (p->evidence)
 		evidence = json_dumps(p->evidence, JSON_COMPACT);
 	rc = db_query(db, &stmt_update_insert, 9,
-		      (const char *const[]){ p->action, period, statuses[p->status], percent,
-					     p->narrative, p->summary, visibilities[p->visibility],
+		      (const char *const[]){ p->action, period, status_names[p->status], percent,
+					     p->narrative, p->summary, visibility_names[p->visibility],
 					     evidence, member },
 		      &r);
 	free(evidence);
@@ -207,10 +204,11 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 			return rc;
 		PQclear(r);
 	}
-	rc = db_query(db, &stmt_idem_put, 6,
-		      (const char *const[]){ member, p->key, p->request_hash, "201", p->location,
-					     p->response },
-		      &r);
+	rc = db_query_params(db, &stmt_idem_put, 6,
+			     (const char *const[]){ member, p->key, (const char *)p->request_hash, "201",
+						    p->location, p->response },
+			     (const int[]){ 0, 0, SHA256_LEN, 0, 0, 0 }, (const int[]){ 0, 0, 1, 0, 0, 0 },
+			     &r);
 	if (rc != DB_OK)
 		return rc;
 	/* no row: the same key was stored by a concurrent request meanwhile */
@@ -232,7 +230,7 @@ int h_updates_post(struct request *rq)
 	};
 	const struct js_field spec[] = {
 		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &p.period },
-		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = statuses, .out = &p.status },
+		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = status_names, .out = &p.status },
 		{ .name = "percent_complete", .type = JS_INT, .flags = JS_REQUIRED, .min = 0, .max = 100,
 		  .out = &p.percent },
 		/* beside each word limit, one of characters (9 a word), so that
@@ -241,11 +239,10 @@ int h_updates_post(struct request *rq)
 		  .max_words = 300, .out = &p.narrative },
 		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 900,
 		  .max_words = 100, .out = &p.summary },
-		{ .name = "visibility", .type = JS_ENUM, .choices = visibilities, .out = &p.visibility },
+		{ .name = "visibility", .type = JS_ENUM, .choices = visibility_names, .out = &p.visibility },
 		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
 		{ 0 },
 	};
-	unsigned char hash[SHA256_LEN];
 	long long id;
 	enum db_rc rc;
 	int ret;
@@ -256,9 +253,9 @@ int h_updates_post(struct request *rq)
 	p.errors = json_array();
 	if (js_validate(rq->json, spec, p.errors)) {
 		/* rules across fields */
-		if ((p.percent == 100) != (p.status == 4))
+		if ((p.percent == 100) != (p.status == STATUS_COMPLETED))
 			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
-		if (p.visibility == 1 && !p.summary)
+		if (p.visibility == VISIBILITY_PUBLIC && !p.summary)
 			js_error(p.errors, "public_summary", "is required when visibility is public");
 		if (p.period > period_of_time(clock_now()))
 			js_error(p.errors, "period", "must not be after the current quarter");
@@ -268,9 +265,7 @@ int h_updates_post(struct request *rq)
 		js_error(p.errors, "Idempotency-Key", "must be 1 to 200 printable characters");
 	if (json_array_size(p.errors))
 		return reply_invalid(rq, p.errors);
-	request_hash(rq, hash);
-	memcpy(p.request_hash, "\\x", 2);
-	sha256_hex(hash, p.request_hash + 2);
+	request_hash(rq, p.request_hash);
 
 	rc = db_transaction(request_db(rq), update_post_txn, &p);
 	if (rc == DB_OK) {
@@ -322,7 +317,7 @@ static enum db_rc review_txn(struct db *db, void *cls)
 	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
 		rc = db_query(db, &stmt_update_review, 4,
-			      (const char *const[]){ v->id, v->decision ? "returned" : "approved",
+			      (const char *const[]){ v->id, review_state_names[decision_review_state(v->decision)],
 						     v->comment, member },
 			      &r);
 	if (rc != DB_OK)
@@ -346,7 +341,7 @@ int h_update_review(struct request *rq)
 {
 	struct review v = { .rq = rq };
 	const struct js_field spec[] = {
-		{ .name = "decision", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = decisions,
+		{ .name = "decision", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = decision_names,
 		  .out = &v.decision },
 		{ .name = "comment", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 2000,
 		  .out = &v.comment },
@@ -362,7 +357,7 @@ int h_update_review(struct request *rq)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
 	}
 	snprintf(v.id, sizeof v.id, "%lld", n);
-	if (js_validate(rq->json, spec, errors) && v.decision == 1 && !v.comment)
+	if (js_validate(rq->json, spec, errors) && v.decision == DECISION_RETURN && !v.comment)
 		js_error(errors, "comment", "is required when returning an update");
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
@@ -415,7 +410,7 @@ int h_updates_feed(struct request *rq)
 		{ .name = "since", .type = Q_TIME, .out = &since, .present = &has_since },
 		{ .name = "pillar", .type = Q_INT, .min = 1, .max = 8, .out = &pillar, .present = &has_pillar },
 		{ .name = "period", .type = Q_PERIOD, .out = &period, .present = &has_period },
-		{ .name = "review_state", .type = Q_ENUM, .choices = review_states, .out = &state,
+		{ .name = "review_state", .type = Q_ENUM, .choices = review_state_names, .out = &state,
 		  .present = &has_state },
 		{ 0 },
 	};
@@ -433,7 +428,7 @@ int h_updates_feed(struct request *rq)
 	return reply_list(rq, &stmt_updates_feed, 6,
 		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
 					     has_pillar ? p : NULL, has_period ? per : NULL,
-					     has_state ? review_states[state] : NULL }, &page);
+					     has_state ? review_state_names[state] : NULL }, &page);
 }
 
 int h_export_csv(struct request *rq)

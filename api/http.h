@@ -90,11 +90,15 @@ int reply_rejected(struct request *rq, enum db_rc rc, const struct constraint_fi
 /* 503 for an outage, 500 (logged as our bug) for anything else. */
 int reply_db_failure(struct request *rq, enum db_rc rc);
 
-/* Strong entity tags: a hash of the representation. */
+/* Strong entity tags. etag_of: the tag of a body as sent (a JSON answer
+ * after json_normal), its SHA-256's first 80 bits in hex, quoted. A GET
+ * answer without an ETag of its own (an artifact sends its whole SHA-256)
+ * gets this one. */
 #define ETAG_STRLEN 24
 void etag_of(const char *body, size_t len, char out[ETAG_STRLEN]);
-/* Does an If-None-Match or If-Match list name etag (or "*")? strong (for
- * If-Match, RFC 9110 13.1.1) never matches a weak W/"..." tag. */
+/* Does an If-None-Match or If-Match list name etag, or hold "*"? strong
+ * (If-Match, RFC 9110 13.1.1): a weak W/"..." tag never matches; otherwise
+ * (If-None-Match) the weak comparison: W/"x" matches "x". */
 bool etag_matches(const char *header, const char *etag, bool strong);
 
 /* If-Match of a versioned resource: its current ETag, or its version

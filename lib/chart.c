@@ -2,6 +2,7 @@
 #include "chart.h"
 #include "embedded.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,18 +78,13 @@ void chart_key(const struct chart_kind *k, enum chart_format f, const char *para
  * here, once, by PostgreSQL (means rounded to one decimal); times are
  * RFC 3339 in UTC with a Z. */
 #define STAMP(t) "to_char(" t " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define STATUS_JSON(g)                                                                        \
-	"json_build_object('not_started', coalesce(" g ".not_started, 0),"                    \
-	" 'on_track', coalesce(" g ".on_track, 0), 'at_risk', coalesce(" g ".at_risk, 0),"    \
-	" 'delayed', coalesce(" g ".delayed, 0), 'completed', coalesce(" g ".completed, 0),"  \
-	" 'cancelled', coalesce(" g ".cancelled, 0))"
 
 /* $1 quarter, $2 cycle */
 DB_STMT(stmt_chart_status,
 	"SELECT json_build_object('period', period_text($1::int), 'cycle', $2,"
 	" 'stamp', (SELECT " STAMP("max(last_at)") " FROM progress_agg WHERE cycle = $2 AND period = $1::int),"
 	" 'pillars', json_agg(json_build_object('number', p.number, 'name', p.name,"
-	"   'actions', coalesce(g.actions, 0), 'by_status', " STATUS_JSON("g") ") ORDER BY p.number))::text"
+	"   'actions', coalesce(g.actions, 0), 'by_status', " STATUS_COUNTS_SQL ") ORDER BY p.number))::text"
 	" FROM pillar p LEFT JOIN progress_agg g ON g.pillar = p.number AND g.cycle = $2"
 	"   AND g.period = $1::int");
 

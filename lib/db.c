@@ -178,7 +178,8 @@ static int db_slot(struct db_stmt *s)
 }
 
 static enum db_rc db_query_once(struct db *db, struct db_stmt *s, int nparams,
-				const char *const *params, PGresult **res)
+				const char *const *params, const int *lengths, const int *formats,
+				PGresult **res)
 {
 	int slot = db_slot(s);
 	char name[16];
@@ -198,7 +199,7 @@ static enum db_rc db_query_once(struct db *db, struct db_stmt *s, int nparams,
 		PQclear(r);
 		db->prepared[slot] = 1;
 	}
-	r = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	r = PQexecPrepared(db->conn, name, nparams, params, lengths, formats, 0);
 	switch (PQresultStatus(r)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
@@ -231,8 +232,9 @@ static bool db_may_retry(struct db *db, bool was_idle, enum db_rc rc)
 	return rc == DB_DOWN && was_idle && db_connect(db) == DB_OK;
 }
 
-enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
-		    const char *const *params, PGresult **res)
+enum db_rc db_query_params(struct db *db, struct db_stmt *s, int nparams,
+			   const char *const *params, const int *lengths, const int *formats,
+			   PGresult **res)
 {
 	enum db_rc rc;
 	bool idle;
@@ -241,10 +243,41 @@ enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
 	if (db_connect(db) != DB_OK)
 		return DB_DOWN;
 	idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-	rc = db_query_once(db, s, nparams, params, res);
+	rc = db_query_once(db, s, nparams, params, lengths, formats, res);
 	if (db_may_retry(db, idle, rc))
-		rc = db_query_once(db, s, nparams, params, res);
+		rc = db_query_once(db, s, nparams, params, lengths, formats, res);
 	return rc;
+}
+
+enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
+		    const char *const *params, PGresult **res)
+{
+	return db_query_params(db, s, nparams, params, NULL, NULL, res);
+}
+
+static int db_field(const PGresult *r, int row, const char *name, const char *file, int line)
+{
+	int col = PQfnumber(r, name);
+
+	if (col < 0 || row < 0 || row >= PQntuples(r)) {
+		log_bug(file, line, "the result has no column %s in row %d", name, row);
+		return -1;
+	}
+	return col;
+}
+
+const char *db_col_at(const PGresult *r, int row, const char *name, const char *file, int line)
+{
+	int col = db_field(r, row, name, file, line);
+
+	return col < 0 ? "" : PQgetvalue(r, row, col);
+}
+
+bool db_isnull_at(const PGresult *r, int row, const char *name, const char *file, int line)
+{
+	int col = db_field(r, row, name, file, line);
+
+	return col < 0 || PQgetisnull(r, row, col);
 }
 
 enum db_rc db_exec(struct db *db, const char *sql)

@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 enum db_rc {
 	DB_OK,         /* ran; the result may have zero rows */
@@ -47,6 +48,23 @@ const char *db_error_constraint(const struct db *db);
  * PQclears it); otherwise *res is NULL. Text parameters; NULL is SQL NULL. */
 enum db_rc db_query(struct db *db, struct db_stmt *s, int nparams,
 		    const char *const *params, PGresult **res);
+/* The same with libpq's lengths and formats (either may be NULL): a
+ * parameter with format 1 is binary, lengths[i] bytes at params[i], as a
+ * bytea is sent (its SQL says $n::bytea), never spelled out in hex. */
+enum db_rc db_query_params(struct db *db, struct db_stmt *s, int nparams,
+			   const char *const *params, const int *lengths, const int *formats,
+			   PGresult **res);
+/* Result columns by name, so a reader sees which is which: the text of
+ * column name in row (a NULL reads as ""), whether it is NULL, a boolean
+ * ('t'), an integer. A name the result does not have is our bug: logged
+ * (BUG, with the caller's file and line), then read as NULL. */
+#define db_col(r, row, name) db_col_at(r, row, name, __FILE__, __LINE__)
+#define db_isnull(r, row, name) db_isnull_at(r, row, name, __FILE__, __LINE__)
+#define db_bool(r, row, name) (db_col(r, row, name)[0] == 't')
+#define db_int(r, row, name) atoll(db_col(r, row, name))
+const char *db_col_at(const PGresult *r, int row, const char *name, const char *file, int line);
+bool db_isnull_at(const PGresult *r, int row, const char *name, const char *file, int line);
+
 /* Runs one or more SQL commands without parameters (scripts, BEGIN, ...). */
 enum db_rc db_exec(struct db *db, const char *sql);
 

@@ -1,5 +1,6 @@
 /* Job queue statements. */
 #include "queue.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,23 +49,27 @@ void job_clear(struct job *job)
 }
 
 enum db_rc queue_enqueue(struct db *db, const char *kind, const char *key,
-			 const char *payload_json, int max_attempts, long long *id)
+			 const json_t *payload, int max_attempts, long long *id)
 {
-	return queue_enqueue_for(db, kind, key, payload_json, max_attempts, 0, id);
+	return queue_enqueue_for(db, kind, key, payload, max_attempts, 0, id);
 }
 
 enum db_rc queue_enqueue_for(struct db *db, const char *kind, const char *key,
-			     const char *payload_json, int max_attempts, long long member_id,
+			     const json_t *payload, int max_attempts, long long member_id,
 			     long long *id)
 {
-	char max[16], member[24];
+	char max[16], member[24], *text = json_dumps(payload, JSON_COMPACT);
 	enum db_rc rc;
 	PGresult *r;
 
+	if (!text) {
+		BUG("a %s job's payload is not a JSON document", kind);
+		return DB_ERROR;
+	}
 	snprintf(max, sizeof max, "%d", max_attempts);
 	snprintf(member, sizeof member, "%lld", member_id);
-	rc = db_query(db, &stmt_enqueue, 5,
-		      (const char *const[]){ kind, key, payload_json, max, member }, &r);
+	rc = db_query(db, &stmt_enqueue, 5, (const char *const[]){ kind, key, text, max, member }, &r);
+	free(text);
 	if (rc != DB_OK)
 		return rc;
 	/* lost a race with a job that finished meanwhile: queue again */
@@ -91,12 +96,12 @@ enum db_rc queue_claim(struct db *db, const char *worker, int lease_s, struct jo
 		return rc;
 	if (PQntuples(r) == 1) {
 		memset(job, 0, sizeof *job);
-		job->id = atoll(PQgetvalue(r, 0, 0));
-		snprintf(job->kind, sizeof job->kind, "%s", PQgetvalue(r, 0, 1));
-		snprintf(job->key, sizeof job->key, "%s", PQgetvalue(r, 0, 2));
-		job->payload = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
-		job->attempt = atoi(PQgetvalue(r, 0, 4));
-		job->max_attempts = atoi(PQgetvalue(r, 0, 5));
+		job->id = db_int(r, 0, "id");
+		snprintf(job->kind, sizeof job->kind, "%s", db_col(r, 0, "kind"));
+		snprintf(job->key, sizeof job->key, "%s", db_col(r, 0, "key"));
+		job->payload = json_loads(db_col(r, 0, "payload"), 0, NULL);
+		job->attempt = (int)db_int(r, 0, "attempts");
+		job->max_attempts = (int)db_int(r, 0, "max_attempts");
 		*got = true;
 	}
 	PQclear(r);

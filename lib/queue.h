@@ -24,14 +24,15 @@ struct job {
 void job_clear(struct job *job);
 
 /* Queues a job unless one with the same kind and key is queued or running;
- * *id is the job that will do the work either way. */
+ * *id is the job that will do the work either way. The payload is
+ * borrowed (and stored as jsonb). */
 enum db_rc queue_enqueue(struct db *db, const char *kind, const char *key,
-			 const char *payload_json, int max_attempts, long long *id);
+			 const json_t *payload, int max_attempts, long long *id);
 /* The same, recording member_id (0: nobody) as who asked for a new job.
  * Both answer DB_RETRY when a concurrent enqueue of the same key has not
  * committed yet as this one started: run the enclosing transaction again. */
 enum db_rc queue_enqueue_for(struct db *db, const char *kind, const char *key,
-			     const char *payload_json, int max_attempts, long long member_id,
+			     const json_t *payload, int max_attempts, long long member_id,
 			     long long *id);
 /* Takes the next job that is due (or whose lease expired). *got is false
  * when there is none. */

@@ -115,9 +115,11 @@ START_TEST(pillars_list_the_work_plan_with_leads)
 	ck_assert_str_eq(json_string_value(json_object_get(p5, "name")), "Communications");
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p5, "leads"), 0)), "DGC");
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p5, "leads"), 1)), "UNFPA");
+	/* the seed's key actions are of cycle 2021: counted in actions; by_status
+	 * counts the current cycle's (check_progress compares it with progress) */
 	ck_assert_int_eq(json_integer_value(json_object_get(p6, "actions")), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p6, "by_status"),
-							    "not_started")), 3);
+							    "not_started")), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(p7, "status")), "inactive");
 	ck_assert_int_eq(json_array_size(json_object_get(p7, "leads")), 0);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(p7, "inactive_reason")),

@@ -113,7 +113,8 @@ START_TEST(every_caller_against_every_write_on_every_pillar)
 		long update;
 
 		npillars++;
-		/* an update to review, by a co-chair */
+		/* an update to review, by a co-chair (the seed's actions are of
+		 * cycle 2021: an update's period lies within its action's cycle) */
 		snprintf(path, sizeof path, "/v1/actions/%ld/updates", action);
 		snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\","
 			 "\"percent_complete\":10,\"narrative\":\"To review.\"}");

@@ -202,6 +202,48 @@ static void check_trend(const struct server *s, const char *token, int from, int
 	t_resp_free(r);
 }
 
+/* /v1/pillars: actions counts the key actions not archived of every
+ * cycle; by_status those of the current cycle by their state at the
+ * current quarter, as the recomputation of /v1/progress's default finds. */
+static void check_pillars(const struct server *s, const char *token)
+{
+	struct resp *r = t_get(s, "/v1/progress", token);
+	char per[PERIOD_STRLEN], prev[PERIOD_STRLEN], cycle[16];
+	json_t *want, *items;
+	long in_scope = 0, all = 0;
+	int p;
+
+	ck_assert_int_eq(r->status, 200);
+	ck_assert(period_parse(json_string_value(json_object_get(r->json, "as_of")), &p));
+	snprintf(cycle, sizeof cycle, "%s", json_string_value(json_object_get(r->json, "cycle")));
+	t_resp_free(r);
+	period_format(p, per);
+	period_format(p - 1, prev);
+	want = sql_json(s->dbname, progress_sql, (const char *const[]){ per, cycle, prev }, 3);
+	r = t_get(s, "/v1/pillars", token);
+	ck_assert_int_eq(r->status, 200);
+	items = json_object_get(r->json, "items");
+	ck_assert_int_eq(json_array_size(items), json_array_size(json_object_get(want, "pillars")));
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *got = json_array_get(items, i), *w = json_array_get(json_object_get(want, "pillars"), i);
+		char sql[128], where[64];
+		long actions;
+
+		snprintf(where, sizeof where, "pillars[%zu].by_status", i);
+		assert_same(json_object_get(w, "by_status"), json_object_get(got, "by_status"), where);
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM action WHERE pillar = %zu AND NOT archived", i + 1);
+		actions = t_sql_long(s->dbname, sql);
+		ck_assert_int_eq(json_integer_value(json_object_get(got, "actions")), actions);
+		in_scope += json_integer_value(json_object_get(w, "actions"));
+		all += actions;
+	}
+	/* the data holds key actions of the current cycle and of others */
+	ck_assert_int_gt(in_scope, 0);
+	ck_assert_int_lt(in_scope, all);
+	json_decref(want);
+	t_resp_free(r);
+}
+
 /* Quarters worth checking: the first, cycle boundaries, the last. */
 static const char *const quarters[] = { "2021-Q1", "2021-Q3", "2021-Q4", "2022-Q1", "2023-Q2",
 					"2023-Q4", "2024-Q1", "2025-Q3", "2025-Q4" };
@@ -222,6 +264,7 @@ static void check_everything(const struct server *s, const char *token)
 	ck_assert(period_parse("2024-Q2", &last));
 	check_trend(s, token, first, last, 6);
 	check_trend(s, token, first, last, 7);
+	check_pillars(s, token);
 }
 
 static void with_demo(long seed, const char *actions, const char *updates, bool inactive)
@@ -380,6 +423,76 @@ START_TEST(live_changes_keep_the_sums_exact)
 }
 END_TEST
 
+/* One definition of an action's current update at a quarter (SQL
+ * action_current): the newest by period, then by time of posting, then
+ * by id; returned updates ignored; its public variant. The state rows
+ * progress sums agree with it quarter by quarter. */
+START_TEST(current_update_by_period_then_time_then_id)
+{
+	/* period, status, created_at, review state, visibility */
+	static const char *const rows[][5] = {
+		{ "2021-Q2", "on_track", "2021-07-01", "approved", "public" },
+		{ "2021-Q2", "at_risk", "2021-07-05", "submitted", "internal" }, /* later in Q2 */
+		{ "2021-Q1", "delayed", "2021-12-01", "approved", "public" },    /* posted late, for Q1 */
+		{ "2021-Q3", "completed", "2021-10-02", "returned", "public" },  /* returned */
+		{ "2021-Q4", "on_track", "2022-01-03", "submitted", "internal" }, /* a tie on time ... */
+		{ "2021-Q4", "delayed", "2022-01-03", "submitted", "internal" },  /* ... the later id wins */
+	};
+	static const struct { const char *at, *current, *public; } want[] = {
+		{ "2020-Q4", NULL, NULL },
+		{ "2021-Q1", "delayed", "delayed" },
+		{ "2021-Q2", "at_risk", "on_track" },
+		{ "2021-Q3", "at_risk", "on_track" },
+		{ "2021-Q4", "delayed", "on_track" },
+		{ "2025-Q4", "delayed", "on_track" },
+	};
+	char db[64], sql[512], *v;
+	long action;
+
+	t_db_create(db, sizeof db, true);
+	action = t_sql_long(db, "SELECT min(id) FROM action WHERE cycle = '2021'");
+	free(t_sql(db, "INSERT INTO member (name, email, entity, role)"
+		       " VALUES ('Lead', 'lead@who.int', 'WHO', 'lead')"));
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO status_update (action_id, period, status, percent_complete, narrative,"
+			 " public_summary, visibility, author_id, created_at, review_state, reviewed_at)"
+			 " SELECT %ld, '%s', '%s', %d, 'n', 's', '%s', m.id, '%s', '%s',"
+			 " CASE WHEN '%s' <> 'submitted' THEN now() END FROM member m WHERE m.email = 'lead@who.int'",
+			 action, rows[i][0], rows[i][1], strcmp(rows[i][1], "completed") ? 10 : 100,
+			 rows[i][4], rows[i][2], rows[i][3], rows[i][3]);
+		free(t_sql(db, sql));
+	}
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		snprintf(sql, sizeof sql, "SELECT status FROM action_current(%ld, period_idx('%s'))", action,
+			 want[i].at);
+		v = t_sql(db, sql);
+		ck_assert_msg(want[i].current ? v && !strcmp(v, want[i].current) : !v, "at %s: %s, want %s",
+			      want[i].at, v ? v : "none", want[i].current ? want[i].current : "none");
+		free(v);
+		snprintf(sql, sizeof sql, "SELECT status FROM action_current(%ld, period_idx('%s'), true)",
+			 action, want[i].at);
+		v = t_sql(db, sql);
+		ck_assert_msg(want[i].public ? v && !strcmp(v, want[i].public) : !v, "public at %s: %s",
+			      want[i].at, v ? v : "none");
+		free(v);
+		if (strcmp(want[i].at, "2021-Q1") < 0)
+			continue;
+		snprintf(sql, sizeof sql, "SELECT status FROM action_period_state"
+			 " WHERE action_id = %ld AND period = period_idx('%s')", action, want[i].at);
+		v = t_sql(db, sql);
+		ck_assert_msg(v && !strcmp(v, want[i].current), "state at %s: %s", want[i].at, v ? v : "none");
+		free(v);
+	}
+	/* latest: whatever the period */
+	snprintf(sql, sizeof sql, "SELECT status FROM action_current(%ld)", action);
+	v = t_sql(db, sql);
+	ck_assert_str_eq(v, "delayed");
+	free(v);
+	assert_sums_match_rebuild(db);
+}
+END_TEST
+
 START_TEST(empty_history_and_defaults)
 {
 	char db[64], *token;
@@ -471,6 +584,7 @@ int main(void)
 	tcase_add_test(tc, endpoints_agree_with_recomputation_sparse_history);
 	tcase_add_test(tc, demo_is_deterministic_for_a_seed);
 	tcase_add_test(tc, live_changes_keep_the_sums_exact);
+	tcase_add_test(tc, current_update_by_period_then_time_then_id);
 	tcase_add_test(tc, empty_history_and_defaults);
 	tcase_add_test(tc, bad_quarters_and_cycles_are_422);
 	suite_add_tcase(s, tc);

@@ -18,9 +18,12 @@ static long enqueue(const char *db, const char *kind, const char *key, const cha
 		    int max_attempts)
 {
 	struct db *d = db_new(t_conninfo(db), "test", 5000);
+	json_t *body = json_loads(payload, 0, NULL);
 	long long id = 0;
 
-	ck_assert_int_eq(queue_enqueue(d, kind, key, payload, max_attempts, &id), DB_OK);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_int_eq(queue_enqueue(d, kind, key, body, max_attempts, &id), DB_OK);
+	json_decref(body);
 	db_free(d);
 	return (long)id;
 }

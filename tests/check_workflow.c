@@ -735,7 +735,7 @@ START_TEST(every_invalid_update_is_refused_and_writes_nothing)
 		for (int d = 0; d < 64; d++)
 			deep[n++] = ']';
 		deep[n++] = '}';
-		r = post_update(who_lead, action, deep, NULL);
+		r = post_update_(true, who_lead, action, deep, NULL);
 		t_assert_problem(r, 422, "validation");
 		ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
 				 "evidence[0]");
@@ -744,7 +744,8 @@ START_TEST(every_invalid_update_is_refused_and_writes_nothing)
 			deep[n] = '[';
 		for (; n < 20000; n++)
 			deep[n] = ']';
-		r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json", deep,
+		/* straight to the API: Prism's own parser fails on this (500) */
+		r = t_http(&api, "POST", "/v1/actions/1/updates", who_lead, "application/json", deep,
 			   20000, NULL);
 		t_assert_problem(r, 400, "malformed-json");
 		t_resp_free(r);
@@ -758,11 +759,12 @@ START_TEST(every_invalid_update_is_refused_and_writes_nothing)
 		memcpy(huge, "{\"narrative\":\"", 14);
 		memset(huge + 14, 'a', big - 16);
 		memcpy(huge + big - 2, "\"}", 2);
-		r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json", huge,
+		/* straight to the API: Prism would frame them its own way */
+		r = t_http(&api, "POST", "/v1/actions/1/updates", who_lead, "application/json", huge,
 			   big, NULL);
 		t_assert_problem(r, 413, "payload-too-large");
 		t_resp_free(r);
-		r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json", huge,
+		r = t_http(&api, "POST", "/v1/actions/1/updates", who_lead, "application/json", huge,
 			   big, "Transfer-Encoding: chunked");
 		t_assert_problem(r, 413, "payload-too-large");
 		t_resp_free(r);
@@ -847,7 +849,7 @@ START_TEST(precise_refusals_name_their_field_and_write_nothing)
 	struct resp *r;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		r = post_update(who_lead, action, cases[i].body, NULL);
+		r = post_update_(true, who_lead, action, cases[i].body, NULL);
 		t_assert_problem(r, 422, "validation");
 		ck_assert_msg(!strcmp(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"),
 				      cases[i].field), "%s: %s", cases[i].body, r->body);
@@ -859,7 +861,7 @@ START_TEST(precise_refusals_name_their_field_and_write_nothing)
 	joined[2799] = 'a';
 	joined[2800] = '\0';
 	snprintf(body, sizeof body, "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":1,\"narrative\":\"%s\"}", joined);
-	r = post_update(who_lead, action, body, NULL);
+	r = post_update_(true, who_lead, action, body, NULL);
 	t_assert_problem(r, 422, "validation");
 	ck_assert_str_eq(str(json_array_get(json_object_get(r->json, "errors"), 0), "field"), "narrative");
 	t_resp_free(r);
@@ -875,10 +877,10 @@ START_TEST(precise_refusals_name_their_field_and_write_nothing)
 	ck_assert_msg(r->status == 201, "%s", r->body);
 	t_resp_free(r);
 	/* the export takes only a quarter of the plan */
-	r = t_get(&srv, "/v1/export.csv?period=2030-Q1", viewer);
+	r = get_bad("/v1/export.csv?period=2030-Q1", viewer);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
-	r = t_get(&srv, "/v1/export.csv?period=2019-Q4", viewer);
+	r = get_bad("/v1/export.csv?period=2019-Q4", viewer);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
 }
@@ -896,7 +898,7 @@ START_TEST(empty_patches_change_nothing_and_archived_actions_only_restore)
 	r = t_get(&srv, path, cochair);
 	etag = t_header(r, "ETag");
 	t_resp_free(r);
-	r = send("PATCH", path, cochair, "{}", NULL);
+	r = send_bad("PATCH", path, cochair, "{}", NULL);
 	t_assert_problem(r, 428, "precondition-required");
 	t_resp_free(r);
 	{

@@ -15,10 +15,12 @@
 #include "period.h"
 #include "tmpdir.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +33,8 @@
  * made; the bytes stay as first stored. */
 DB_STMT(stmt_artifact_put,
 	"INSERT INTO artifact (key, sha256, media_type, bytes, job_id)"
-	" VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4::bytea, nullif($5, '0')::bigint)"
+	" VALUES ($1::bytea, $2::bytea, $3, $4::bytea, nullif($5, '0')::bigint)"
 	" ON CONFLICT (key) DO UPDATE SET last_used_at = now()");
-
-static const char *const statuses[] = { "not_started", "on_track", "at_risk", "delayed",
-					"completed", "cancelled" };
-static const char *const status_titles[] = { "Not started", "On track", "At risk", "Delayed",
-					      "Completed", "Cancelled" };
 
 /* Labels are at most this many columns wide (a CJK character counts two):
  * they fit beside the bars and in the key at every size we draw. */
@@ -167,15 +164,17 @@ static bool chart_tsv(const char *kind, json_t *data, struct buf *b, struct layo
 
 	memset(l, 0, sizeof *l);
 	if (!strcmp(kind, "status-by-pillar")) {
+		char title[STATUS_WORDS_MAX];
+
 		buf_adds(b, "Pillar");
-		for (k = 0; k < 6; k++)
-			buf_printf(b, "\t%s", status_titles[k]);
+		for (k = 0; k < STATUS_COUNT; k++)
+			buf_printf(b, "\t%s", status_words(status_names[k], title, true));
 		buf_adds(b, "\n");
 		json_array_foreach(json_object_get(data, "pillars"), i, row) {
 			tsv_label(b, json_integer_value(json_object_get(row, "number")),
 				  json_string_value(json_object_get(row, "name")));
-			for (k = 0; k < 6; k++)
-				tsv_number(b, json_object_get(json_object_get(row, "by_status"), statuses[k]));
+			for (k = 0; k < STATUS_COUNT; k++)
+				tsv_number(b, json_object_get(json_object_get(row, "by_status"), status_names[k]));
 			buf_adds(b, "\n");
 			any |= json_integer_value(json_object_get(row, "actions")) > 0;
 		}
@@ -408,24 +407,21 @@ enum db_rc artifact_put(struct db *db, const unsigned char key[SHA256_LEN], cons
 			const char *bytes, size_t len, long long job_id)
 {
 	unsigned char digest[SHA256_LEN];
-	char hex[2 * SHA256_LEN + 1], keyhex[2 * SHA256_LEN + 1], id[24];
-	struct buf b;
+	char id[24];
 	enum db_rc rc;
 	PGresult *r;
 
+	if (len > INT_MAX)
+		return DB_INVALID;
 	sha256(bytes, len, digest);
-	sha256_hex(digest, hex);
-	sha256_hex(key, keyhex);
 	snprintf(id, sizeof id, "%lld", job_id);
-	buf_init(&b, 2 * len + 8);
-	buf_adds(&b, "\\x");
-	for (size_t i = 0; i < len; i++)
-		buf_printf(&b, "%02x", (unsigned char)bytes[i]);
-	rc = db_query(db, &stmt_artifact_put, 5,
-		      (const char *const[]){ keyhex, hex, media_type, b.data, id }, &r);
+	rc = db_query_params(db, &stmt_artifact_put, 5,
+			     (const char *const[]){ (const char *)key, (const char *)digest, media_type,
+						    bytes, id },
+			     (const int[]){ SHA256_LEN, SHA256_LEN, 0, (int)len, 0 },
+			     (const int[]){ 1, 1, 0, 1, 0 }, &r);
 	if (rc == DB_OK)
 		PQclear(r);
-	buf_free(&b);
 	return rc;
 }
 

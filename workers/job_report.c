@@ -19,6 +19,7 @@
 #include "report.h"
 #include "tmpdir.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -32,17 +33,17 @@
 #define FIGURES_MAX 12
 
 DB_STMT(stmt_report_load,
-	"SELECT r.kind, r.audience, period_idx(r.period), r.formats::text,"
+	"SELECT r.kind, r.audience, period_idx(r.period) AS period, r.formats::text AS formats,"
 	" CASE WHEN r.kind = 'side-event' THEN report_side_event(period_idx(r.period), r.event_id)::text"
 	"      WHEN r.audience = 'public' THEN report_quarterly_public(period_idx(r.period))::text"
-	"      ELSE report_quarterly(period_idx(r.period))::text END,"
+	"      ELSE report_quarterly(period_idx(r.period))::text END AS snapshot,"
 	" (SELECT c.start_year * 4 FROM cycle c"
-	"   WHERE period_idx(r.period) / 4 BETWEEN c.start_year AND c.end_year)"
+	"   WHERE period_idx(r.period) / 4 BETWEEN c.start_year AND c.end_year) AS first"
 	" FROM report r WHERE r.id = $1::bigint");
 DB_STMT(stmt_report_running, "UPDATE report SET state = 'running' WHERE id = $1::bigint AND state <> 'done'");
 DB_STMT(stmt_report_file,
 	"INSERT INTO report_artifact (report_id, format, name, artifact_key)"
-	" VALUES ($1::bigint, $2, $3, decode($4, 'hex')) ON CONFLICT DO NOTHING");
+	" VALUES ($1::bigint, $2, $3, $4::bytea) ON CONFLICT DO NOTHING");
 DB_STMT(stmt_report_done, "UPDATE report SET state = 'done', error = NULL WHERE id = $1::bigint");
 DB_STMT(stmt_report_failed,
 	"UPDATE report SET state = 'failed', error = left($2, 2000) WHERE id = $1::bigint"
@@ -170,16 +171,16 @@ static int store(struct build *bd, const char *format, const char *name, const c
 		 const char *bytes, size_t len)
 {
 	unsigned char key[SHA256_LEN];
-	char keyhex[2 * SHA256_LEN + 1], *what = xasprintf("report %s %s", bd->report, name);
+	char *what = xasprintf("report %s %s", bd->report, name);
 	PGresult *r;
 
 	/* a report's file is named by the report and the file: frozen once stored */
 	sha256(what, strlen(what), key);
 	free(what);
-	sha256_hex(key, keyhex);
 	if (artifact_put(bd->w->db, key, media, bytes, len, bd->w->job->id) != DB_OK ||
-	    db_query(bd->w->db, &stmt_report_file, 4,
-		     (const char *const[]){ bd->report, format, name, keyhex }, &r) != DB_OK) {
+	    db_query_params(bd->w->db, &stmt_report_file, 4,
+			    (const char *const[]){ bd->report, format, name, (const char *)key },
+			    (const int[]){ 0, 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 0, 1 }, &r) != DB_OK) {
 		snprintf(bd->err, bd->n, "cannot store %s: %s", name, db_error(bd->w->db));
 		return -1;
 	}
@@ -188,8 +189,9 @@ static int store(struct build *bd, const char *format, const char *name, const c
 }
 
 /* Whether the report was asked for in format f (formats: "{html,md}"). */
-static bool wants(const struct build *bd, const char *f)
+static bool wants(const struct build *bd, enum report_format format)
 {
+	const char *f = report_format_names[format];
 	size_t len = strlen(f);
 
 	for (const char *p = bd->formats; (p = strstr(p, f)); p += len)
@@ -212,13 +214,13 @@ static int build_load(struct build *bd)
 		snprintf(bd->err, bd->n, "report %s is missing", bd->report);
 		return -1;
 	}
-	quarterly = !strcmp(PQgetvalue(r, 0, 0), "quarterly");
+	quarterly = vocab_find(report_kind_names, db_col(r, 0, "kind")) == REPORT_KIND_QUARTERLY;
 	bd->doc.quarterly = quarterly;
-	bd->doc.public = !strcmp(PQgetvalue(r, 0, 1), "public");
-	bd->period = atoi(PQgetvalue(r, 0, 2));
-	snprintf(bd->formats, sizeof bd->formats, "%s", PQgetvalue(r, 0, 3));
-	bd->doc.snap = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
-	bd->first = atoi(PQgetvalue(r, 0, 5));
+	bd->doc.public = vocab_find(audience_names, db_col(r, 0, "audience")) == AUDIENCE_PUBLIC;
+	bd->period = (int)db_int(r, 0, "period");
+	snprintf(bd->formats, sizeof bd->formats, "%s", db_col(r, 0, "formats"));
+	bd->doc.snap = json_loads(db_col(r, 0, "snapshot"), 0, NULL);
+	bd->first = (int)db_int(r, 0, "first");
 	PQclear(r);
 	if (!bd->doc.snap) {
 		snprintf(bd->err, bd->n, "report %s: the snapshot does not parse", bd->report);
@@ -231,7 +233,8 @@ static int build_load(struct build *bd)
 		 !quarterly ? "Side-event pack: the Network's progress, %s"
 		 : bd->doc.public ? "Quarterly progress report (public), %s" : "Quarterly progress report, %s",
 		 bd->per);
-	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s", quarterly ? "quarterly" : "side-event", bd->per,
+	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s",
+		 report_kind_names[quarterly ? REPORT_KIND_QUARTERLY : REPORT_KIND_SIDE_EVENT], bd->per,
 		 bd->report);
 	return 0;
 }
@@ -256,7 +259,8 @@ static void plan_figures(struct build *bd)
 	size_t i;
 
 	bd->doc.figs = bd->figs;
-	if (!bd->doc.quarterly || !(wants(bd, "html") || wants(bd, "md") || wants(bd, "docx")))
+	if (!bd->doc.quarterly || !(wants(bd, REPORT_FORMAT_HTML) || wants(bd, REPORT_FORMAT_MD) ||
+				    wants(bd, REPORT_FORMAT_DOCX)))
 		return;
 	add_figure(bd, "status-by-pillar", bd->period, 0, 0, "Status of key actions by pillar", "status");
 	add_figure(bd, "progress-trend", bd->first, bd->period, 0,
@@ -336,7 +340,7 @@ static int store_json(struct build *bd)
 	int rc;
 
 	snprintf(name, sizeof name, "%s.json", bd->stem);
-	rc = j ? store(bd, "json", name, "application/json", j, strlen(j)) : -1;
+	rc = j ? store(bd, report_format_names[REPORT_FORMAT_JSON], name, "application/json", j, strlen(j)) : -1;
 	if (!j)
 		snprintf(bd->err, bd->n, "cannot write the JSON file");
 	free(j);
@@ -352,7 +356,7 @@ static int store_csv(struct build *bd)
 	buf_init(&csv, FILE_MAX);
 	report_csv(&csv, &bd->doc);
 	snprintf(name, sizeof name, "%s.csv", bd->stem);
-	rc = store(bd, "csv", name, "text/csv; charset=utf-8", csv.data, csv.len);
+	rc = store(bd, report_format_names[REPORT_FORMAT_CSV], name, "text/csv; charset=utf-8", csv.data, csv.len);
 	buf_free(&csv);
 	return rc;
 }
@@ -364,7 +368,7 @@ static int store_md(struct build *bd, const struct buf *markdown)
 	int rc;
 
 	snprintf(name, sizeof name, "%s.md", bd->stem);
-	rc = store(bd, "md", name, "text/markdown; charset=utf-8", doc, strlen(doc));
+	rc = store(bd, report_format_names[REPORT_FORMAT_MD], name, "text/markdown; charset=utf-8", doc, strlen(doc));
 	free(doc);
 	for (int i = 0; rc == 0 && i < bd->doc.nfigs; i++) {
 		char png[128];
@@ -378,9 +382,10 @@ static int store_md(struct build *bd, const struct buf *markdown)
 }
 
 /* The HTML page or the Word file, through pandoc. */
-static int store_pandoc(struct build *bd, const char *format, const struct buf *markdown)
+static int store_pandoc(struct build *bd, enum report_format f, const struct buf *markdown)
 {
-	bool docx = !strcmp(format, "docx");
+	const char *format = report_format_names[f];
+	bool docx = f == REPORT_FORMAT_DOCX;
 	struct child_result res;
 	char name[80];
 	int rc;
@@ -409,16 +414,16 @@ static int build_files(struct build *bd)
 	buf_init(&mdplain, FILE_MAX);
 	report_markdown(&mdhtml, &bd->doc, REPORT_HTML);
 	report_markdown(&mdplain, &bd->doc, REPORT_MD);
-	if (wants(bd, "json"))
+	if (wants(bd, REPORT_FORMAT_JSON))
 		rc = store_json(bd);
-	if (rc == 0 && wants(bd, "csv"))
+	if (rc == 0 && wants(bd, REPORT_FORMAT_CSV))
 		rc = store_csv(bd);
-	if (rc == 0 && wants(bd, "md"))
+	if (rc == 0 && wants(bd, REPORT_FORMAT_MD))
 		rc = store_md(bd, &mdplain);
-	if (rc == 0 && wants(bd, "html"))
-		rc = store_pandoc(bd, "html", &mdhtml);
-	if (rc == 0 && wants(bd, "docx"))
-		rc = store_pandoc(bd, "docx", &mdplain);
+	if (rc == 0 && wants(bd, REPORT_FORMAT_HTML))
+		rc = store_pandoc(bd, REPORT_FORMAT_HTML, &mdhtml);
+	if (rc == 0 && wants(bd, REPORT_FORMAT_DOCX))
+		rc = store_pandoc(bd, REPORT_FORMAT_DOCX, &mdplain);
 	buf_free(&mdhtml);
 	buf_free(&mdplain);
 	if (rc == 0 && db_query(bd->w->db, &stmt_report_done, 1, (const char *const[]){ bd->report }, &r) == DB_OK)

@@ -11,23 +11,11 @@
  * is escaped for HTML and kept on one line, so it cannot end the block. */
 #include "report.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const status_words[][2] = {
-	{ "not_started", "not started" }, { "on_track", "on track" }, { "at_risk", "at risk" },
-	{ "delayed", "delayed" }, { "completed", "completed" }, { "cancelled", "cancelled" },
-};
-
-static const char *status_word(const char *s)
-{
-	for (size_t i = 0; s && i < 6; i++)
-		if (!strcmp(status_words[i][0], s))
-			return status_words[i][1];
-	return s ? s : "";
-}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -251,10 +239,11 @@ static void md_pillar_actions(struct buf *b, json_t *s, json_t *p, enum report_t
 	table_begin(&tb, b, t, (const char *const[]){ "Key action", "Leads", "Status", "%", "Last update", NULL },
 		    "|------------------------------------|--------------|-----------|-----|-----------|");
 	json_array_foreach(acts, k, a) {
-		char *leads = list_text(json_object_get(a, "leads")), pct[16];
+		char *leads = list_text(json_object_get(a, "leads")), pct[16], words[STATUS_WORDS_MAX];
 
 		snprintf(pct, sizeof pct, "%lld", num(a, "percent"));
-		table_row(&tb, (const char *const[]){ str(a, "title"), leads, status_word(str(a, "status")), pct,
+		table_row(&tb, (const char *const[]){ str(a, "title"), leads,
+						      status_words(str(a, "status"), words, false), pct,
 						      *str(a, "updated") ? str(a, "updated") : "none", NULL });
 		free(leads);
 	}
@@ -278,6 +267,7 @@ static void md_pillar_actions(struct buf *b, json_t *s, json_t *p, enum report_t
 static void md_public_actions(struct buf *b, json_t *p)
 {
 	json_t *a;
+	char words[STATUS_WORDS_MAX];
 	size_t k;
 
 	if (!json_array_size(json_object_get(p, "actions")))
@@ -285,7 +275,8 @@ static void md_public_actions(struct buf *b, json_t *p)
 	json_array_foreach(json_object_get(p, "actions"), k, a) {
 		buf_adds(b, "- **");
 		md(b, str(a, "title"));
-		buf_printf(b, "** (%s, %lld%%, %s): ", status_word(str(a, "status")), num(a, "percent"),
+		buf_printf(b, "** (%s, %lld%%, %s): ", status_words(str(a, "status"), words, false),
+			   num(a, "percent"),
 			   str(a, "period"));
 		md(b, str(a, "summary"));
 		buf_adds(b, "\n");
@@ -296,6 +287,7 @@ static void md_public_actions(struct buf *b, json_t *p)
 static void md_attention(struct buf *b, json_t *s)
 {
 	json_t *a;
+	char words[STATUS_WORDS_MAX];
 	size_t i;
 
 	buf_adds(b, "## Key actions at risk or delayed\n\n");
@@ -304,7 +296,8 @@ static void md_attention(struct buf *b, json_t *s)
 	json_array_foreach(json_object_get(s, "attention"), i, a) {
 		buf_printf(b, "- **Pillar %lld, ", num(a, "pillar"));
 		md(b, str(a, "title"));
-		buf_printf(b, "** (%s, %lld%%): ", status_word(str(a, "status")), num(a, "percent"));
+		buf_printf(b, "** (%s, %lld%%): ", status_words(str(a, "status"), words, false),
+			   num(a, "percent"));
 		md(b, *str(a, "narrative") ? str(a, "narrative") : "no narrative yet");
 		buf_adds(b, "\n");
 	}
