@@ -340,6 +340,15 @@ static long metric(const struct server *s, const char *name)
 	return v;
 }
 
+/* What is known (tokens found and not found) is kept only once the cache
+ * hears of every write: wait for that after a start. */
+static void cache_listening(const struct server *s)
+{
+	for (int i = 0; i < 200 && metric(s, "workplan_cache_listening") != 1; i++)
+		usleep(25000);
+	ck_assert_int_eq(metric(s, "workplan_cache_listening"), 1);
+}
+
 /* GET /v1/pillars with that token from that address: the status. */
 static int pillars_from(const struct server *s, const char *from, const char *token)
 {
@@ -366,6 +375,7 @@ START_TEST(invented_token_floods_are_limited_per_address)
 	int refused = 0, limited = 0;
 
 	t_server_start_env(&s, db, env);
+	cache_listening(&s);
 	ck_assert_int_eq(pillars_from(&s, "127.0.0.3", viewer), 200);
 	for (int i = 0; i < 40; i++) {
 		int st;
@@ -405,6 +415,7 @@ START_TEST(a_missed_token_is_remembered_and_costs_no_lookup)
 	snprintf(seen, sizeof seen, "wpt_%043d", 7);
 	snprintf(unseen, sizeof unseen, "wpt_%043d", 8);
 	t_server_start_env(&s, db, env);
+	cache_listening(&s);
 	ck_assert_int_eq(pillars_from(&s, "127.0.0.5", seen), 401);
 	res = PQexec(locker, "BEGIN; LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);

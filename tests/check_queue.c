@@ -49,9 +49,11 @@ START_TEST(each_job_runs_once_with_two_workers)
 	pid_t a, b;
 
 	t_db_create(db, sizeof db, true);
+	/* 20 ms each: 4 s of work for one worker, time enough for the
+	 * second to start however loaded the machine */
 	for (int i = 0; i < 200; i++) {
 		snprintf(key, sizeof key, "job-%d", i);
-		enqueue(db, "noop", key, "{}", 3);
+		enqueue(db, "noop", key, "{\"sleep_ms\":20}", 3);
 	}
 	a = t_worker_start(db, NULL);
 	b = t_worker_start(db, NULL);
