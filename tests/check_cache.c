@@ -37,34 +37,6 @@ static const char *const reads[] = {
 	"/v1/entities",
 };
 
-/* The value of a metric's sample; a metric missing from /metrics fails
- * the test (a test that compares against it would otherwise pass). */
-static double metric(const struct server *s, const char *name)
-{
-	struct resp *r = t_get(s, "/metrics", NULL);
-	const char *p = r->body ? strstr(r->body, name) : NULL;
-	size_t n = strlen(name);
-	double v;
-
-	ck_assert_msg(r->status == 200, "/metrics: %ld", r->status);
-	/* the sample line "name value", not the HELP or TYPE line, nor a
-	 * longer name that starts with this one */
-	while (p && ((p != r->body && p[-1] != '\n') || p[n] != ' '))
-		p = strstr(p + 1, name);
-	ck_assert_msg(p != NULL, "no metric %s in /metrics", name);
-	v = atof(p + n + 1);
-	t_resp_free(r);
-	return v;
-}
-
-/* Until the cache hears of every write (it is off until it listens). */
-static void wait_listening(const struct server *s)
-{
-	for (int i = 0; i < 200 && metric(s, "workplan_cache_listening") != 1; i++)
-		usleep(20000);
-	ck_assert_int_eq(metric(s, "workplan_cache_listening"), 1);
-}
-
 static void setup(void)
 {
 	t_db_create(db, sizeof db, true);
@@ -72,7 +44,7 @@ static void setup(void)
 	viewer = t_member_token(db, "staff@unicef.org", "viewer", "UNICEF");
 	t_server_start_env(&cached, db, with_cache);
 	t_server_start_env(&plain, db, no_cache);
-	wait_listening(&cached);
+	t_cache_listening(&cached);
 }
 
 static void teardown(void)
@@ -156,10 +128,10 @@ START_TEST(reads_reflect_every_acknowledged_write_at_once)
 	double hits0;
 
 	warm();
-	hits0 = metric(&cached, "workplan_cache_hits_total");
+	hits0 = t_metric(&cached, "workplan_cache_hits_total");
 	warm();
 	/* the second warm-up was served from memory: the test is not vacuous */
-	ck_assert(metric(&cached, "workplan_cache_hits_total") >= hits0 + 2 * 13);
+	ck_assert(t_metric(&cached, "workplan_cache_hits_total") >= hits0 + 2 * 13);
 	assert_all_agree("nothing");
 	for (int i = 0; i < 6; i++) {
 		char what[64];
@@ -228,16 +200,16 @@ START_TEST(losing_the_listening_connection_drops_the_cache)
 	double dropped;
 
 	warm();
-	dropped = metric(&cached, "workplan_cache_invalidations_total");
-	ck_assert(metric(&cached, "workplan_cache_entries") > 0);
+	dropped = t_metric(&cached, "workplan_cache_invalidations_total");
+	ck_assert(t_metric(&cached, "workplan_cache_entries") > 0);
 	free(t_sql(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
 		       " WHERE application_name = 'workplan-api-cache'"));
 	/* dropped at once, and back on by itself */
-	for (int i = 0; i < 150 && metric(&cached, "workplan_cache_invalidations_total") == dropped;
+	for (int i = 0; i < 150 && t_metric(&cached, "workplan_cache_invalidations_total") == dropped;
 	     i++)
 		usleep(20000);
-	ck_assert(metric(&cached, "workplan_cache_invalidations_total") > dropped);
-	wait_listening(&cached);
+	ck_assert(t_metric(&cached, "workplan_cache_invalidations_total") > dropped);
+	t_cache_listening(&cached);
 	free(t_sql(db, "UPDATE pillar SET name = 'After the reconnection' WHERE number = 2"
 		       " RETURNING 1"));
 	assert_agrees_soon("/v1/pillars/2");
@@ -255,7 +227,7 @@ START_TEST(the_cache_stays_within_its_budget)
 	ck_assert_int_eq(t_admin(db, NULL, NULL, "demo", "--actions", "400", "--updates", "2000",
 				 "--seed", "3", NULL), 0);
 	t_server_start_env(&s, db, small);
-	wait_listening(&s);
+	t_cache_listening(&s);
 	/* distinct reads worth several times the budget */
 	for (int i = 1; i <= 40; i++) {
 		for (int pillar = 1; pillar <= 8; pillar++) {
@@ -269,8 +241,8 @@ START_TEST(the_cache_stays_within_its_budget)
 		}
 	}
 	ck_assert_uint_gt(served, 3 << 20);
-	ck_assert(metric(&s, "workplan_cache_entries") > 10);
-	ck_assert(metric(&s, "workplan_cache_bytes") <= 1 << 20);
+	ck_assert(t_metric(&s, "workplan_cache_entries") > 10);
+	ck_assert(t_metric(&s, "workplan_cache_bytes") <= 1 << 20);
 	t_server_stop(&s);
 }
 END_TEST

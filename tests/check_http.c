@@ -7,16 +7,11 @@
  * documents a browser could run carry a restrictive policy. */
 #include "harness.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static struct server srv;
@@ -46,30 +41,15 @@ struct raw {
 	bool closed;
 };
 
-static long long ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 /* Sends len bytes to server s on a new connection from 'from', then
  * reads until the server closes it or 5 s pass. */
 static void raw_to(const struct server *s, const char *from, const char *req, size_t len,
 		   struct raw *out)
 {
-	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	long long deadline = ms_now() + 5000;
+	int fd = t_connect(s, from, NULL);
 	size_t sent = 0;
 
 	ck_assert_int_ge(fd, 0);
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	dst.sin_port = htons((unsigned short)s->port);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&dst, sizeof dst), 0);
 	while (sent < len) {
 		ssize_t n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
 
@@ -77,22 +57,7 @@ static void raw_to(const struct server *s, const char *from, const char *req, si
 			break; /* the server may close before it read everything */
 		sent += (size_t)n;
 	}
-	out->len = 0;
-	out->closed = false;
-	while (ms_now() < deadline && out->len < sizeof out->data - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, (int)(deadline - ms_now())) <= 0)
-			break;
-		n = recv(fd, out->data + out->len, sizeof out->data - 1 - out->len, 0);
-		if (n <= 0) {
-			out->closed = n == 0 || errno == ECONNRESET;
-			break;
-		}
-		out->len += (size_t)n;
-	}
-	out->data[out->len] = '\0';
+	out->len = t_recv(fd, out->data, sizeof out->data, 5000, &out->closed);
 	close(fd);
 }
 
@@ -326,29 +291,6 @@ START_TEST(parser_limits_answer_with_problem_documents)
 }
 END_TEST
 
-static long metric(const struct server *s, const char *name)
-{
-	struct resp *r = t_get(s, "/metrics", NULL);
-	char line[128], *at;
-	long v;
-
-	snprintf(line, sizeof line, "\n%s ", name);
-	at = strstr(r->body, line);
-	ck_assert_msg(at, "metric %s missing", name);
-	ck_assert_int_eq(sscanf(at + strlen(line), "%ld", &v), 1);
-	t_resp_free(r);
-	return v;
-}
-
-/* What is known (tokens found and not found) is kept only once the cache
- * hears of every write: wait for that after a start. */
-static void cache_listening(const struct server *s)
-{
-	for (int i = 0; i < 200 && metric(s, "workplan_cache_listening") != 1; i++)
-		usleep(25000);
-	ck_assert_int_eq(metric(s, "workplan_cache_listening"), 1);
-}
-
 /* GET /v1/pillars with that token from that address: the status. */
 static int pillars_from(const struct server *s, const char *from, const char *token)
 {
@@ -375,7 +317,7 @@ START_TEST(invented_token_floods_are_limited_per_address)
 	int refused = 0, limited = 0;
 
 	t_server_start_env(&s, db, env);
-	cache_listening(&s);
+	t_cache_listening(&s);
 	ck_assert_int_eq(pillars_from(&s, "127.0.0.3", viewer), 200);
 	for (int i = 0; i < 40; i++) {
 		int st;
@@ -387,8 +329,8 @@ START_TEST(invented_token_floods_are_limited_per_address)
 	}
 	ck_assert_int_eq(refused, 10);
 	ck_assert_int_eq(limited, 30);
-	ck_assert_int_eq(metric(&s, "workplan_auth_failures_total"), 10);
-	ck_assert_int_eq(metric(&s, "workplan_auth_limited_total"), 30);
+	ck_assert_int_eq(t_metric(&s, "workplan_auth_failures_total"), 10);
+	ck_assert_int_eq(t_metric(&s, "workplan_auth_limited_total"), 30);
 	/* a token seen before, from the limited address: answered from memory */
 	ck_assert_int_eq(pillars_from(&s, "127.0.0.3", viewer), 200);
 	/* a token not yet known needs a lookup: refused there for now */
@@ -415,7 +357,7 @@ START_TEST(a_missed_token_is_remembered_and_costs_no_lookup)
 	snprintf(seen, sizeof seen, "wpt_%043d", 7);
 	snprintf(unseen, sizeof unseen, "wpt_%043d", 8);
 	t_server_start_env(&s, db, env);
-	cache_listening(&s);
+	t_cache_listening(&s);
 	ck_assert_int_eq(pillars_from(&s, "127.0.0.5", seen), 401);
 	res = PQexec(locker, "BEGIN; LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);

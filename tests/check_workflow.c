@@ -875,6 +875,7 @@ START_TEST(precise_refusals_name_their_field_and_write_nothing)
 	r = t_http(&srv, "POST", "/v1/actions/1/updates", who_lead, "application/json; charset=UTF-8",
 		   U2, strlen(U2), NULL);
 	ck_assert_msg(r->status == 201, "%s", r->body);
+	t_assert_no_violations(r, false);
 	t_resp_free(r);
 	/* the export takes only a quarter of the plan */
 	r = get_bad("/v1/export.csv?period=2030-Q1", viewer);

@@ -662,3 +662,28 @@ int t_run(Suite *s)
 	srunner_free(sr);
 	return failed ? 1 : 0;
 }
+
+double t_metric(const struct server *s, const char *name)
+{
+	struct resp *r = t_get(s, "/metrics", NULL);
+	const char *p = r->body ? strstr(r->body, name) : NULL;
+	size_t n = strlen(name);
+	double v;
+
+	ck_assert_msg(r->status == 200, "/metrics: %ld", r->status);
+	/* the sample line "name value", not the HELP or TYPE line, nor a
+	 * longer name that starts with this one */
+	while (p && ((p != r->body && p[-1] != '\n') || p[n] != ' '))
+		p = strstr(p + 1, name);
+	ck_assert_msg(p != NULL, "no metric %s in /metrics", name);
+	v = atof(p + n + 1);
+	t_resp_free(r);
+	return v;
+}
+
+void t_cache_listening(const struct server *s)
+{
+	for (int i = 0; i < 200 && t_metric(s, "workplan_cache_listening") != 1; i++)
+		usleep(20000);
+	ck_assert_int_eq(t_metric(s, "workplan_cache_listening"), 1);
+}

@@ -87,6 +87,12 @@ int t_connect(const struct server *s, const char *from, const char *to);
 /* Reads from fd until the peer closes or ms pass; what came, NUL-ended,
  * into buf (at most n - 1 bytes). *closed tells whether the peer closed. */
 size_t t_recv(int fd, char *buf, size_t n, int ms, bool *closed);
+/* The value of a metric's sample in /metrics; a missing metric fails the
+ * test (a test that compares against it would otherwise pass). */
+double t_metric(const struct server *s, const char *name);
+/* Waits until the API's cache hears of every write (it keeps nothing,
+ * tokens included, until then), as after a start. */
+void t_cache_listening(const struct server *s);
 /* Milliseconds on the monotonic clock. */
 long long t_ms(void);
 /* Stoplight Prism's validating proxy (tests/openapi/node_modules), in
