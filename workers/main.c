@@ -4,7 +4,8 @@
  * the current job, then exit. A SIGKILL loses nothing: the job's lease
  * runs out and another worker takes it again, and the next worker to start
  * on the host removes the killed one's temporary folders. Besides jobs:
- * the scheduler of quarterly reports and the hourly retention sweep. */
+ * the outbox's messages (workers/outbox.c), the scheduler of quarterly
+ * reports and the hourly retention sweep. */
 #include "config.h"
 #include "clock.h"
 #include "log.h"
@@ -149,6 +150,7 @@ int main(void)
 		}
 		if (now_us() - last_reap > 5000000) {
 			queue_reap(w.db);
+			outbox_reap(w.db);
 			last_reap = now_us();
 		}
 		/* the scheduler: each quarter's report, once, on its deadline */
@@ -180,6 +182,13 @@ int main(void)
 			job_clear(&job);
 			continue; /* there may be more */
 		}
+		/* then the outbox, one message at a time between jobs */
+		if (outbox_deliver(&w, name, &got) != DB_OK) {
+			listening = false;
+			continue;
+		}
+		if (got)
+			continue;
 		if (db_wait(w.db, poll_ms) < 0) {
 			log_warn("lost the database connection");
 			listening = false;
