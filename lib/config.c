@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,65 @@ bool config_parse_listen(const char *s, char *host, size_t hostlen,
 	return true;
 }
 
+bool config_parse_public_url(const char *s, char *url, size_t urllen, char *origin,
+			     size_t originlen, const char **err)
+{
+	bool https = !strncmp(s, "https://", 8);
+	const char *host = s + (https ? 8 : 7), *p;
+	size_t hostlen, n;
+
+	if (!https && strncmp(s, "http://", 7)) {
+		*err = "expected an http:// or https:// URL";
+		return false;
+	}
+	hostlen = strcspn(host, "/");
+	if (!hostlen) {
+		*err = "the URL has no host";
+		return false;
+	}
+	for (p = host; p < host + hostlen; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p)) {
+			*err = "the host may hold letters, digits and . - : [ ] only";
+			return false;
+		}
+	for (p = host + hostlen; *p; p++)
+		if (*p <= ' ' || *p >= 127 || strchr("?#\"<>\\`{}|^", *p)) {
+			*err = "the path may not hold a query, a fragment, spaces or quotes";
+			return false;
+		}
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	/* the origin a browser sends: lower case, without the scheme's own port */
+	if (hostlen >= 3 && !strncmp(host + hostlen - 3, ":80", 3) && !https)
+		hostlen -= 3;
+	else if (hostlen >= 4 && !strncmp(host + hostlen - 4, ":443", 4) && https)
+		hostlen -= 4;
+	if (n >= urllen || (size_t)(host - s) + hostlen >= originlen) {
+		*err = "the URL is too long";
+		return false;
+	}
+	memcpy(url, s, n);
+	url[n] = '\0';
+	n = (size_t)(host - s) + hostlen;
+	for (size_t i = 0; i < n; i++)
+		origin[i] = (char)tolower((unsigned char)s[i]);
+	origin[n] = '\0';
+	return true;
+}
+
+/* A mail address, or a display name and an address in angle brackets:
+ * printable, one line, an @. */
+static bool mail_from_ok(const char *s)
+{
+	if (!strchr(s, '@') || strlen(s) >= 320)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 127)
+			return false;
+	return true;
+}
+
 static bool config_int(const char *name, long def, long min, long max, int *out,
 		       char *err, size_t errlen)
 {
@@ -81,7 +141,7 @@ static bool config_int(const char *name, long def, long min, long max, int *out,
 bool config_load(struct config *c, char *err, size_t errlen)
 {
 	const char *listen = getenv("WORKPLAN_LISTEN");
-	const char *why;
+	const char *why, *s;
 
 	memset(c, 0, sizeof *c);
 	if (!clock_init(err, errlen))
@@ -93,6 +153,36 @@ bool config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "WORKPLAN_LISTEN=\"%s\": %s", listen, why);
 		return false;
 	}
+	s = getenv("WORKPLAN_PUBLIC_URL");
+	if (!s || !*s)
+		s = "http://127.0.0.1:8080";
+	if (!config_parse_public_url(s, c->public_url, sizeof c->public_url, c->public_origin,
+				     sizeof c->public_origin, &why)) {
+		snprintf(err, errlen, "WORKPLAN_PUBLIC_URL=\"%s\": %s", s, why);
+		return false;
+	}
+	c->public_https = !strncmp(c->public_url, "https:", 6);
+	c->smtp_url = getenv("WORKPLAN_SMTP_URL");
+	if (c->smtp_url && !*c->smtp_url)
+		c->smtp_url = NULL;
+	if (c->smtp_url && strncmp(c->smtp_url, "smtp://", 7) && strncmp(c->smtp_url, "smtps://", 8)) {
+		snprintf(err, errlen, "WORKPLAN_SMTP_URL must start with smtp:// or smtps://");
+		return false;
+	}
+	s = getenv("WORKPLAN_MAIL_FROM");
+	if (!s || !*s)
+		s = "workplan@localhost";
+	if (!mail_from_ok(s)) {
+		snprintf(err, errlen, "WORKPLAN_MAIL_FROM must be one line with an address, not \"%.100s\"", s);
+		return false;
+	}
+	snprintf(c->mail_from, sizeof c->mail_from, "%s", s);
+	s = getenv("WORKPLAN_WEBHOOK_ALLOW_PRIVATE");
+	if (s && *s && strcmp(s, "0") && strcmp(s, "1")) {
+		snprintf(err, errlen, "WORKPLAN_WEBHOOK_ALLOW_PRIVATE must be 0 or 1");
+		return false;
+	}
+	c->webhook_allow_private = s && !strcmp(s, "1");
 	c->database_url = getenv("DATABASE_URL");
 	if (c->database_url && !*c->database_url)
 		c->database_url = NULL;

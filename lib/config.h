@@ -20,6 +20,16 @@ struct config {
 	int chart_queue_per_member;  /* WORKPLAN_CHART_QUEUE_PER_MEMBER, default 8 */
 	int idle_timeout_s;          /* WORKPLAN_IDLE_TIMEOUT_S, default 15: idle connections closed */
 	int retention_days;          /* WORKPLAN_RETENTION_DAYS, default 30 */
+	/* WORKPLAN_PUBLIC_URL, default http://127.0.0.1:8080: the base of every
+	 * link the service sends (no trailing slash), and its origin
+	 * ("scheme://host[:port]"), which cookie-authenticated writes must
+	 * carry in Origin */
+	char public_url[512];
+	char public_origin[300];
+	bool public_https;           /* cookies get Secure */
+	const char *smtp_url;        /* WORKPLAN_SMTP_URL; NULL: mail is held */
+	char mail_from[320];         /* WORKPLAN_MAIL_FROM, default workplan@localhost */
+	bool webhook_allow_private;  /* WORKPLAN_WEBHOOK_ALLOW_PRIVATE=1 */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and
@@ -28,6 +38,10 @@ bool config_parse_listen(const char *s, char *host, size_t hostlen,
 			 unsigned short *port, const char **err);
 /* Parses a decimal integer in [min, max]; false on anything else. */
 bool config_parse_int(const char *s, long min, long max, long *out);
+/* Checks an absolute http(s) URL with no query, fragment or user part;
+ * writes it without its trailing slash to url and its origin to origin. */
+bool config_parse_public_url(const char *s, char *url, size_t urllen, char *origin,
+			     size_t originlen, const char **err);
 /* Loads everything; on error writes a message naming the variable. */
 bool config_load(struct config *c, char *err, size_t errlen);
 

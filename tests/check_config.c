@@ -100,6 +100,54 @@ START_TEST(the_retention_period_defaults_to_30_days)
 }
 END_TEST
 
+START_TEST(the_public_url_gives_links_and_the_origin)
+{
+	char url[512], origin[300];
+	const char *err = NULL;
+	struct config c;
+	char e[256];
+
+	ck_assert(config_parse_public_url("https://Workplan.example.org:443/app/", url, sizeof url,
+					  origin, sizeof origin, &err));
+	ck_assert_str_eq(url, "https://Workplan.example.org:443/app");
+	ck_assert_str_eq(origin, "https://workplan.example.org");
+	ck_assert(config_parse_public_url("http://127.0.0.1:8080", url, sizeof url, origin,
+					  sizeof origin, &err));
+	ck_assert_str_eq(origin, "http://127.0.0.1:8080");
+	ck_assert(!config_parse_public_url("ftp://x", url, sizeof url, origin, sizeof origin, &err));
+	ck_assert(!config_parse_public_url("http://", url, sizeof url, origin, sizeof origin, &err));
+	ck_assert(!config_parse_public_url("http://a@b/", url, sizeof url, origin, sizeof origin, &err));
+	ck_assert(!config_parse_public_url("http://x/a?b", url, sizeof url, origin, sizeof origin, &err));
+	ck_assert(!config_parse_public_url("http://x/a\r\nb", url, sizeof url, origin, sizeof origin,
+					   &err));
+	/* the defaults of SPEC 10 and 11 */
+	unsetenv("WORKPLAN_THREADS");
+	unsetenv("WORKPLAN_PUBLIC_URL");
+	unsetenv("WORKPLAN_SMTP_URL");
+	unsetenv("WORKPLAN_MAIL_FROM");
+	unsetenv("WORKPLAN_WEBHOOK_ALLOW_PRIVATE");
+	ck_assert(config_load(&c, e, sizeof e));
+	ck_assert_str_eq(c.public_url, "http://127.0.0.1:8080");
+	ck_assert(!c.public_https);
+	ck_assert_ptr_null(c.smtp_url);
+	ck_assert(!c.webhook_allow_private);
+	setenv("WORKPLAN_PUBLIC_URL", "https://wp.example.org/", 1);
+	setenv("WORKPLAN_WEBHOOK_ALLOW_PRIVATE", "1", 1);
+	ck_assert(config_load(&c, e, sizeof e));
+	ck_assert(c.public_https);
+	ck_assert(c.webhook_allow_private);
+	setenv("WORKPLAN_MAIL_FROM", "Workplan <wp@example.org>\r\nBcc: x@y", 1);
+	ck_assert(!config_load(&c, e, sizeof e));
+	ck_assert_ptr_nonnull(strstr(e, "WORKPLAN_MAIL_FROM"));
+	unsetenv("WORKPLAN_MAIL_FROM");
+	setenv("WORKPLAN_SMTP_URL", "http://mail", 1);
+	ck_assert(!config_load(&c, e, sizeof e));
+	unsetenv("WORKPLAN_SMTP_URL");
+	unsetenv("WORKPLAN_PUBLIC_URL");
+	unsetenv("WORKPLAN_WEBHOOK_ALLOW_PRIVATE");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -110,6 +158,7 @@ int main(void)
 	tcase_add_test(tc, defaults_and_overrides_from_environment);
 	tcase_add_test(tc, bad_numbers_name_the_variable);
 	tcase_add_test(tc, the_retention_period_defaults_to_30_days);
+	tcase_add_test(tc, the_public_url_gives_links_and_the_origin);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

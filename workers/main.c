@@ -133,6 +133,7 @@ int main(void)
 	log_info("removed %d temporary folders of stopped workers from %s", tmpdir_sweep(),
 		 tmpdir_parent());
 	w.db = db_new(cfg.database_url, "workplan-worker", cfg.statement_timeout_ms);
+	w.cfg = &cfg;
 	while (!stopping) {
 		struct job job;
 		bool got = false;

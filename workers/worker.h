@@ -3,6 +3,7 @@
 #define WP_WORKER_H
 
 #include "chart.h"
+#include "config.h"
 #include "child.h"
 #include "db.h"
 #include "queue.h"
@@ -11,6 +12,7 @@
 
 struct worker {
 	struct db *db;
+	const struct config *cfg;
 	const struct job *job;   /* the job being run */
 	int lease_s;
 	long long last_beat_us;
