@@ -42,6 +42,20 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/public/reports/{id}/files/{name}", ROUTE_PUBLIC, ROLE_NONE, h_report_file },
 	{ "GET", "/v1/export.csv", ROUTE_CACHE, ROLE_VIEWER, h_export_csv },
 	{ "GET", "/v1/audit", 0, ROLE_COCHAIR, h_audit_list },
+	/* members, sign-in and sessions (SPEC 10) */
+	{ "GET", "/v1/me", 0, ROLE_VIEWER, h_me },
+	{ "GET", "/v1/me/notifications", 0, ROLE_VIEWER, h_me_notifications },
+	{ "PATCH", "/v1/me/notifications", ROUTE_BODY, ROLE_VIEWER, h_me_notifications_patch },
+	{ "GET", "/v1/me/tokens", 0, ROLE_VIEWER, h_me_tokens },
+	{ "POST", "/v1/me/tokens", ROUTE_BODY, ROLE_VIEWER, h_me_token_create },
+	{ "DELETE", "/v1/me/tokens/{id}", 0, ROLE_VIEWER, h_me_token_delete },
+	{ "GET", "/v1/members", 0, ROLE_COCHAIR, h_members_list },
+	{ "POST", "/v1/members", ROUTE_BODY, ROLE_COCHAIR, h_member_create },
+	{ "GET", "/v1/members/{id}", 0, ROLE_COCHAIR, h_member_get },
+	{ "PATCH", "/v1/members/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_member_patch },
+	{ "POST", "/v1/auth/link", ROUTE_PUBLIC | ROUTE_BODY, ROLE_NONE, h_auth_link },
+	{ "POST", "/v1/auth/session", ROUTE_PUBLIC | ROUTE_BODY, ROLE_NONE, h_auth_session_create },
+	{ "DELETE", "/v1/auth/session", 0, ROLE_VIEWER, h_auth_session_delete },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 
