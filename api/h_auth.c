@@ -16,17 +16,22 @@
 #include <string.h>
 #include <time.h>
 
-/* At most this many links per member in SIGNIN_LINK_S; beyond it nothing
- * more is sent (and the answer is the same). */
-#define LINKS_PER_MEMBER 3
+/* At most this many requests for links to one address in SIGNIN_LINK_S
+ * lead to a mail; beyond it nothing more is sent (and the answer is the
+ * same). */
+#define LINKS_PER_ADDRESS 3
 
 /* One statement whether or not the address is known, so that both take
- * the same path: an active member's link and its mail, or nothing. */
+ * the same path and both write: the request (by the hash of the address),
+ * then for an active member within its budget the link and its mail. */
 DB_STMT(stmt_link,
-	"WITH m AS ("
+	"WITH h AS (SELECT sha256(convert_to(lower($1), 'UTF8')) AS email_hash"
+	"), req AS ("
+	"  INSERT INTO signin_request (email_hash, created_at) SELECT email_hash, $3::timestamptz FROM h"
+	"), m AS ("
 	"  SELECT id FROM member m WHERE lower(m.email) = lower($1) AND m.active"
-	"    AND (SELECT count(*) FROM signin_token t WHERE t.member_id = m.id AND t.kind = 'link'"
-	"         AND t.created_at > $3::timestamptz - make_interval(secs => $7::int)) < $8::int"
+	"    AND (SELECT count(*) FROM signin_request r, h WHERE r.email_hash = h.email_hash"
+	"         AND r.created_at > $3::timestamptz - make_interval(secs => $7::int)) < $8::int"
 	"), t AS ("
 	"  INSERT INTO signin_token (member_id, kind, hash, created_at, expires_at)"
 	"  SELECT id, 'link', $2::bytea, $3::timestamptz, $4::timestamptz FROM m"
@@ -48,12 +53,23 @@ DB_STMT(stmt_session_start,
 	") SELECT json_build_object('member', member_json(m), 'expires_at', utc_text(s.expires_at))::text"
 	" FROM s JOIN member m ON m.id = s.member_id");
 
-/* Sessions and sign-in tokens a day past their end go now and then. */
-DB_STMT(stmt_session_sweep,
+/* Sessions, sign-in tokens and requests a day past their end go now and
+ * then. */
+DB_STMT(stmt_signin_sweep,
 	"WITH s AS (DELETE FROM member_session"
 	"  WHERE coalesce(ended_at, least(expires_at, last_seen_at + interval '" SESSION_IDLE_SQL "'))"
-	"    < $1::timestamptz - interval '1 day')"
+	"    < $1::timestamptz - interval '1 day'),"
+	" r AS (DELETE FROM signin_request WHERE created_at < $1::timestamptz - interval '1 day')"
 	" DELETE FROM signin_token WHERE expires_at < $1::timestamptz - interval '1 day'");
+
+static void signin_sweep(struct request *rq, const char *now)
+{
+	PGresult *r;
+
+	if (rand() % 64 == 0 &&
+	    db_query(request_db(rq), &stmt_signin_sweep, 1, (const char *const[]){ now }, &r) == DB_OK)
+		PQclear(r);
+}
 
 DB_STMT(stmt_session_end,
 	"UPDATE member_session SET ended_at = $3::timestamptz"
@@ -108,7 +124,7 @@ int h_auth_link(struct request *rq)
 	if (!signin_new(&s, http_config()->public_url, SIGNIN_LINK_S))
 		return reply_problem(rq, PROBLEM_INTERNAL, "no randomness for a token", NULL);
 	snprintf(ttl, sizeof ttl, "%d", SIGNIN_LINK_S);
-	snprintf(most, sizeof most, "%d", LINKS_PER_MEMBER);
+	snprintf(most, sizeof most, "%d", LINKS_PER_ADDRESS);
 	rc = db_query_params(request_db(rq), &stmt_link, 8,
 			     (const char *const[]){ email, (const char *)s.hash, s.now, s.expires_at,
 						    s.url, s.expires_at, ttl, most },
@@ -117,6 +133,7 @@ int h_auth_link(struct request *rq)
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
 	PQclear(r);
+	signin_sweep(rq, s.now);
 	return reply_json(rq, 202, LINK_ANSWER, strlen(LINK_ANSWER));
 }
 
@@ -188,10 +205,7 @@ int h_auth_session_create(struct request *rq)
 	ret = reply_full(rq, 201, "application/json", PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0),
 			 (const char *const[]){ "Set-Cookie", cookie, NULL });
 	PQclear(r);
-	/* ended sessions and spent tokens are cleared now and then */
-	if (rand() % 64 == 0 &&
-	    db_query(request_db(rq), &stmt_session_sweep, 1, (const char *const[]){ now }, &r) == DB_OK)
-		PQclear(r);
+	signin_sweep(rq, now);
 	return ret;
 }
 

@@ -440,11 +440,15 @@ START_TEST(asking_for_a_link_answers_the_same_for_known_and_unknown_addresses)
 		char sql[256];
 		struct resp *r;
 
+		long requests = t_sql_long(db, "SELECT count(*) FROM signin_request");
+
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE kind = 'sign-in'");
 		before = t_sql_long(db, sql);
 		r = ask_link("127.0.0.23", emails[i]);
 		after = t_sql_long(db, sql);
 		ck_assert_int_eq(r->status, 202);
+		/* every request writes (the same row whoever asks), none keeps the address */
+		ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM signin_request"), requests + 1);
 		prints[i] = answer_print(r);
 		/* one mail for the active member, none otherwise */
 		ck_assert_int_eq(after - before, i == 0 ? 1 : 0);

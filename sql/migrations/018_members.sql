@@ -15,8 +15,18 @@ CREATE TABLE signin_token (
 	expires_at  timestamptz NOT NULL CHECK (expires_at > created_at),
 	used_at     timestamptz
 );
--- the per-address budget of sign-in links counts a member's recent ones
-CREATE INDEX signin_token_member ON signin_token (member_id, created_at);
+CREATE INDEX signin_token_member ON signin_token (member_id);
+
+-- Every request for a sign-in link, known address or not: what the
+-- per-address budget of links counts, and a write on both paths, so that
+-- an answer about an unknown address takes as long as one about a member
+-- (a commit that wrote nothing would skip the WAL flush). Only the hash
+-- of the address is kept: unknown addresses are no one's business.
+CREATE TABLE signin_request (
+	email_hash bytea NOT NULL CHECK (length(email_hash) = 32),
+	created_at timestamptz NOT NULL
+);
+CREATE INDEX signin_request_email ON signin_request (email_hash, created_at);
 
 -- A session ends when its member signs out (ended_at), after 12 hours
 -- without a request (last_seen_at, written at most once a minute) or at
