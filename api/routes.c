@@ -42,6 +42,15 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/public/reports/{id}/files/{name}", ROUTE_PUBLIC, ROLE_NONE, h_report_file },
 	{ "GET", "/v1/export.csv", ROUTE_CACHE, ROLE_VIEWER, h_export_csv },
 	{ "GET", "/v1/audit", 0, ROLE_COCHAIR, h_audit_list },
+	/* webhooks (SPEC 11) */
+	{ "GET", "/v1/webhooks", 0, ROLE_COCHAIR, h_webhooks_list },
+	{ "POST", "/v1/webhooks", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_create },
+	{ "GET", "/v1/webhooks/{id}", 0, ROLE_COCHAIR, h_webhook_get },
+	{ "PATCH", "/v1/webhooks/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_patch },
+	{ "DELETE", "/v1/webhooks/{id}", 0, ROLE_COCHAIR, h_webhook_delete },
+	{ "POST", "/v1/webhooks/{id}/rotate", ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_rotate },
+	{ "GET", "/v1/webhooks/{id}/deliveries", 0, ROLE_COCHAIR, h_webhook_deliveries },
+	{ "POST", "/v1/webhooks/{id}/deliveries/{d}/retry", 0, ROLE_COCHAIR, h_webhook_delivery_retry },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

@@ -16,6 +16,7 @@ VOCAB_NAMES(REPORT_KIND_TABLE, report_kind, REPORT_KIND)
 VOCAB_NAMES(REPORT_FORMAT_TABLE, report_format, REPORT_FORMAT)
 VOCAB_NAMES(AUDIENCE_TABLE, audience, AUDIENCE)
 VOCAB_NAMES(PILLAR_STATUS_TABLE, pillar_status, PILLAR_STATUS)
+VOCAB_NAMES(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
 
 int vocab_find(const char *const *names, const char *name)
 {

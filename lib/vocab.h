@@ -63,6 +63,15 @@
 	X(PILLAR_ACTIVE, "active") SEP()           \
 	X(PILLAR_INACTIVE, "inactive")
 
+/* The events a webhook can subscribe to (SPEC 11, contract); the same
+ * list as webhook_event_types() of migration 017. */
+#define WEBHOOK_EVENT_TABLE(X, SEP)                          \
+	X(WEBHOOK_UPDATE_CREATED, "update.created") SEP()      \
+	X(WEBHOOK_UPDATE_REVIEWED, "update.reviewed") SEP()    \
+	X(WEBHOOK_REPORT_DONE, "report.done") SEP()            \
+	X(WEBHOOK_REPORT_PUBLISHED, "report.published") SEP()  \
+	X(WEBHOOK_REPORTING_OVERDUE, "reporting.overdue")
+
 /* What the tables generate. */
 #define VOCAB_ID(id, name) id
 #define VOCAB_NAME(id, name) name
@@ -83,6 +92,7 @@ VOCAB(REPORT_KIND_TABLE, report_kind, REPORT_KIND)
 VOCAB(REPORT_FORMAT_TABLE, report_format, REPORT_FORMAT)
 VOCAB(AUDIENCE_TABLE, audience, AUDIENCE)
 VOCAB(PILLAR_STATUS_TABLE, pillar_status, PILLAR_STATUS)
+VOCAB(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
 
 /* The index of name in a NULL-terminated names array, or -1. */
 int vocab_find(const char *const *names, const char *name);
