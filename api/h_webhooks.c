@@ -198,7 +198,7 @@ static enum db_rc hook_result(struct db *db, struct hook_write *w, struct db_stm
 		return rc;
 	free(w->json);
 	w->json = PQntuples(r) ? xstrdup(db_col(r, 0, "json")) : NULL;
-	if (PQntuples(r) == 1 && !db_isnull(r, 0, "id"))
+	if (PQntuples(r) == 1 && PQfnumber(r, "id") >= 0)
 		snprintf(w->id, sizeof w->id, "%s", db_col(r, 0, "id"));
 	PQclear(r);
 	return DB_OK;
@@ -279,7 +279,7 @@ static int hook_reply(struct request *rq, struct hook_write *w, enum db_rc rc, u
 	else if (rc != DB_OK)
 		ret = reply_db_failure(rq, rc);
 	else if (status == 204)
-		ret = reply_full(rq, 204, "application/json", "", 0, NULL);
+		ret = reply_text(rq, 204, "text/plain; charset=utf-8", "", 0);
 	else {
 		body = secret ? with_secret(w->json, secret) : xstrdup(w->json);
 		snprintf(location, sizeof location, "/v1/webhooks/%s", w->id);
