@@ -629,6 +629,35 @@ START_TEST(a_redirect_is_not_followed)
 }
 END_TEST
 
+/* An answer is read up to a bound: a 200 whose body stalls after its
+ * first 100 000 bytes is delivered at once, without waiting for the rest
+ * (reading it all would run into the 10 s limit); a 500's body is kept as
+ * a short excerpt. */
+START_TEST(an_answer_is_read_only_up_to_a_bound)
+{
+	json_t *hook = hook_create("[\"reporting.overdue\"]");
+	long long t0 = t_ms();
+	char *err;
+	pid_t w;
+
+	receiver_plan("[{\"status\":500,\"body_bytes\":1000000},{\"status\":200,\"body_bytes\":200000,\"stall\":20}]",
+		      str(hook, "secret"), NULL);
+	overdue_event();
+	overdue_event();
+	w = t_worker_start(db, at_t0);
+	sql_wait("SELECT count(*) FROM outbox_attempt", "2", 10000);
+	t_worker_stop(w, SIGTERM);
+	ck_assert_int_lt(t_ms() - t0, 8000);
+	err = t_sql(db, "SELECT error FROM outbox_attempt WHERE response_code = 500");
+	ck_assert_ptr_nonnull(err);
+	ck_assert(!strncmp(err, "HTTP 500: xxx", 13));
+	ck_assert_int_le(strlen(err), 320);
+	free(err);
+	ck_assert_str_eq(t_sql(db, "SELECT outcome FROM outbox_attempt WHERE response_code = 200"), "sent");
+	json_decref(hook);
+}
+END_TEST
+
 START_TEST(only_cochairs_manage_webhooks)
 {
 	const char *body = "{\"url\":\"https://93.184.216.34/hook\",\"events\":[\"report.done\"]}";
@@ -787,6 +816,7 @@ int main(void)
 	tcase_add_test(tc, private_addresses_are_refused_when_registered);
 	tcase_add_test(tc, the_worker_checks_the_address_it_connects_to);
 	tcase_add_test(tc, a_redirect_is_not_followed);
+	tcase_add_test(tc, an_answer_is_read_only_up_to_a_bound);
 	tcase_add_test(tc, only_cochairs_manage_webhooks);
 	tcase_add_test(tc, bad_bodies_are_refused_per_field);
 	tcase_add_test(tc, management_routes_and_manual_retry);

@@ -8,7 +8,9 @@ POST /_plan {"answers": [...], "secrets": ["whsec_...", ...]} sets the
 answers to give, in order, to the deliveries that come next (then 200 each),
 and the secrets to verify signatures against. An answer is {"status": n},
 optionally with "retry_after" (a Retry-After value) and "location", or
-{"sleep": s} (answer 200 after s seconds). GET /_log gives every delivery
+{"sleep": s} (answer 200 after s seconds); "body_bytes": n makes the
+answer's body n bytes long, and "stall": s waits s seconds after its first
+100 000 bytes before the rest. GET /_log gives every delivery
 received, in order: its webhook-id, webhook-timestamp, path, body, the
 number of signatures and, for each secret given, whether one of the
 signatures verifies with it. A delivery is logged when it arrives, before
@@ -42,12 +44,17 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status, body=b"", headers=()):
+    def reply(self, status, body=b"", headers=(), stall=0):
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if stall:
+            self.wfile.write(body[:100000])
+            self.wfile.flush()
+            time.sleep(stall)
+            body = body[100000:]
         self.wfile.write(body)
 
     def do_GET(self):
@@ -96,8 +103,11 @@ class Handler(BaseHTTPRequestHandler):
             headers.append(("Retry-After", str(answer["retry_after"])))
         if "location" in answer:
             headers.append(("Location", answer["location"]))
+        body = b"answer from the test receiver"
+        if "body_bytes" in answer:
+            body = b"x" * answer["body_bytes"]
         try:
-            self.reply(answer["status"], b"answer from the test receiver", headers)
+            self.reply(answer["status"], body, headers, answer.get("stall", 0))
         except OSError:
             pass  # the worker gave up or was killed meanwhile
 
