@@ -45,4 +45,10 @@ int h_report_get(struct request *rq);
 int h_report_file(struct request *rq);
 int h_report_publish(struct request *rq);
 
+/* notifications (SPEC 11): api/h_notifications.c */
+int h_outbox_list(struct request *rq);
+int h_reminders(struct request *rq);
+int h_unsubscribe_get(struct request *rq);
+int h_unsubscribe_post(struct request *rq);
+
 #endif

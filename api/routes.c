@@ -42,6 +42,11 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/public/reports/{id}/files/{name}", ROUTE_PUBLIC, ROLE_NONE, h_report_file },
 	{ "GET", "/v1/export.csv", ROUTE_CACHE, ROLE_VIEWER, h_export_csv },
 	{ "GET", "/v1/audit", 0, ROLE_COCHAIR, h_audit_list },
+	/* notifications (SPEC 11, api/h_notifications.c) */
+	{ "GET", "/v1/outbox", 0, ROLE_COCHAIR, h_outbox_list },
+	{ "GET", "/v1/reminders", 0, ROLE_LEAD, h_reminders },
+	{ "GET", "/v1/unsubscribe", ROUTE_PUBLIC, ROLE_NONE, h_unsubscribe_get },
+	{ "POST", "/v1/unsubscribe", ROUTE_PUBLIC | ROUTE_FORM, ROLE_NONE, h_unsubscribe_post },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 
