@@ -57,6 +57,17 @@ static void teardown(void)
 	free(viewer);
 }
 
+/* A request through Stoplight Prism, which judges the answer by
+ * api/openapi.json; bad marks a request that breaks it on purpose. */
+static struct resp *via(const struct server *p, bool bad, const char *method, const char *path,
+			const char *token, const char *content_type, const char *body)
+{
+	struct resp *r = t_http(p, method, path, token, content_type, body, body ? strlen(body) : 0, NULL);
+
+	t_assert_no_violations(r, bad);
+	return r;
+}
+
 /* Two workers at instant now, each through one scheduler round, then the
  * outbox drained; both stopped. */
 static void two_workers_at(const char *now)
@@ -141,7 +152,7 @@ START_TEST(reminders_across_a_quarter_go_once_each_to_whom_has_not_reported)
 {
 	static const char *const env[] = { "WORKPLAN_NOW=2021-10-16T12:00:00Z", NULL };
 	const char *who_addr = "focal@who.int", *unodc_addr = "focal@unodc.org", *co = "cochair@ohchr.org";
-	struct server s;
+	struct server s, prism;
 	struct resp *r;
 	json_t *j, *missing;
 	size_t i;
@@ -189,6 +200,7 @@ START_TEST(reminders_across_a_quarter_go_once_each_to_whom_has_not_reported)
 	ck_assert_int_eq(mails_to(unodc_addr, "overdue"), 0);
 	ck_assert_int_eq(mails_to("second@unodc.org", "dépassée"), 0);
 	t_server_start_env(&s, db, env);
+	t_prism_start(&prism, &s);
 	r = t_get(&s, "/v1/reporting?period=2021-Q3", cochair);
 	ck_assert_int_eq(r->status, 200);
 	j = last_mail_to(co);
@@ -217,7 +229,7 @@ START_TEST(reminders_across_a_quarter_go_once_each_to_whom_has_not_reported)
 	t_resp_free(r);
 
 	/* what was sent, per occasion and member */
-	r = t_get(&s, "/v1/reminders?period=2021-Q3", cochair);
+	r = via(&prism, false, "GET", "/v1/reminders?period=2021-Q3", cochair, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(json_string_value(json_object_get(r->json, "deadline")), "2021-10-15");
 	{
@@ -240,17 +252,18 @@ START_TEST(reminders_across_a_quarter_go_once_each_to_whom_has_not_reported)
 	}
 	t_resp_free(r);
 	/* a lead sees its own entity's members only; a viewer nothing */
-	r = t_get(&s, "/v1/reminders?period=2021-Q3", unodc);
+	r = via(&prism, false, "GET", "/v1/reminders?period=2021-Q3", unodc, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(json_array_get(json_object_get(r->json, "occasions"), 0), "sent")), 2);
 	ck_assert_ptr_null(strstr(r->body, "WHO"));
 	t_resp_free(r);
-	r = t_get(&s, "/v1/reminders?period=2021-Q3", viewer);
+	r = via(&prism, false, "GET", "/v1/reminders?period=2021-Q3", viewer, NULL, NULL);
 	t_assert_problem(r, 403, "forbidden");
 	t_resp_free(r);
-	r = t_get(&s, "/v1/reminders?period=2021-Q9", cochair);
+	r = via(&prism, true, "GET", "/v1/reminders?period=2021-Q9", cochair, NULL, NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
+	t_prism_stop(&prism);
 	t_server_stop(&s);
 	(void)unodc2;
 	(void)gone;
@@ -291,7 +304,7 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 	const char *form = "List-Unsubscribe=One-Click";
 	char *url, path[600], forged[600];
 	const char *h;
-	struct server s;
+	struct server s, p;
 	struct resp *r;
 	json_t *j;
 
@@ -302,8 +315,9 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 	url = strndup(h + 1 + strlen(PUBLIC_URL), strlen(h) - 2 - strlen(PUBLIC_URL));
 	json_decref(j);
 	t_server_start_env(&s, db, env);
+	t_prism_start(&p, &s);
 
-	r = t_get(&s, url, NULL);
+	r = via(&p, false, "GET", url, NULL, NULL, NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert(json_is_true(json_object_get(r->json, "subscribed")));
 	t_resp_free(r);
@@ -312,7 +326,7 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 	/* another member's id under this signature, or a changed signature */
 	snprintf(forged, sizeof forged, "%s", url);
 	forged[strlen(forged) - 2] = forged[strlen(forged) - 2] == 'A' ? 'B' : 'A';
-	r = t_http(&s, "POST", forged, NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+	r = via(&p, false, "POST", forged, NULL, "application/x-www-form-urlencoded", form);
 	t_assert_problem(r, 403, "forbidden");
 	t_resp_free(r);
 	{
@@ -320,29 +334,30 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 		char *sig = strstr(url, "&sig=");
 
 		snprintf(path, sizeof path, "/v1/unsubscribe?member=%lld&list=reminders%s", me == 1 ? 2LL : 1LL, sig);
-		r = t_http(&s, "POST", path, NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+		r = via(&p, false, "POST", path, NULL, "application/x-www-form-urlencoded", form);
 		t_assert_problem(r, 403, "forbidden");
 		t_resp_free(r);
 		snprintf(path, sizeof path, "/v1/unsubscribe?member=%lld&list=review-digest%s", me, sig);
-		r = t_http(&s, "POST", path, NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+		r = via(&p, false, "POST", path, NULL, "application/x-www-form-urlencoded", form);
 		t_assert_problem(r, 403, "forbidden");
 		t_resp_free(r);
 	}
-	r = t_get(&s, "/v1/unsubscribe?member=1", NULL);
+	r = via(&p, true, "GET", "/v1/unsubscribe?member=1", NULL, NULL, NULL);
 	t_assert_problem(r, 422, "validation");
 	t_resp_free(r);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM member WHERE NOT reminders"), 1);
 
 	/* the one-click POST, as a mail program sends it */
-	r = t_http(&s, "POST", url, NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+	r = via(&p, false, "POST", url, NULL, "application/x-www-form-urlencoded", form);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert(json_is_false(json_object_get(r->json, "subscribed")));
 	t_resp_free(r);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM member WHERE email = 'focal@who.int' AND NOT reminders"), 1);
 	/* twice is harmless */
-	r = t_http(&s, "POST", url, NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+	r = via(&p, false, "POST", url, NULL, "application/x-www-form-urlencoded", form);
 	ck_assert_int_eq(r->status, 200);
 	t_resp_free(r);
+	t_prism_stop(&p);
 	t_server_stop(&s);
 
 	/* and the next occasion passes them by */
