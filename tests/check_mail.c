@@ -423,7 +423,7 @@ static void attempts_until(const struct smtpd *m, long long id, int from, int n,
 	for (int k = from; k <= n; k++) {
 		char sql[300], *due;
 		pid_t w = worker(m, now);
-		long long end = t_ms() + 20000;
+		long long end = t_ms() + 60000; /* a worker starting on a loaded machine */
 
 		snprintf(sql, sizeof sql,
 			 "SELECT count(*) FROM outbox WHERE id = %lld AND state <> 'sending' AND attempts = %d", id, k);

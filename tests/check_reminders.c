@@ -415,11 +415,11 @@ START_TEST(review_digests_go_daily_or_weekly_and_only_when_updates_wait)
 	t_server_stop(&s);
 	two_workers_at("2021-11-22T10:00:00Z");
 	two_workers_at("2021-11-22T16:00:00Z");
-	ck_assert_int_eq(mails_to("cochair@ohchr.org", "1 updates wait"), 1);
-	ck_assert_int_eq(mails_to("cochair@unesco.org", "1 updates wait"), 1);
+	ck_assert_int_eq(mails_to("cochair@ohchr.org", "waiting for review: 1"), 1);
+	ck_assert_int_eq(mails_to("cochair@unesco.org", "waiting for review: 1"), 1);
 	two_workers_at("2021-11-23T09:00:00Z");
-	ck_assert_int_eq(mails_to("cochair@ohchr.org", "wait"), 2);
-	ck_assert_int_eq(mails_to("cochair@unesco.org", "wait"), 1);
+	ck_assert_int_eq(mails_to("cochair@ohchr.org", "waiting for review"), 2);
+	ck_assert_int_eq(mails_to("cochair@unesco.org", "waiting for review"), 1);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM outbox WHERE kind = 'review-digest'"), 3);
 	/* the digest names the update and has an unsubscribe link */
 	{
