@@ -56,6 +56,15 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/auth/link", ROUTE_PUBLIC | ROUTE_BODY, ROLE_NONE, h_auth_link },
 	{ "POST", "/v1/auth/session", ROUTE_PUBLIC | ROUTE_BODY, ROLE_NONE, h_auth_session_create },
 	{ "DELETE", "/v1/auth/session", 0, ROLE_VIEWER, h_auth_session_delete },
+	/* webhooks (SPEC 11) */
+	{ "GET", "/v1/webhooks", 0, ROLE_COCHAIR, h_webhooks_list },
+	{ "POST", "/v1/webhooks", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_create },
+	{ "GET", "/v1/webhooks/{id}", 0, ROLE_COCHAIR, h_webhook_get },
+	{ "PATCH", "/v1/webhooks/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_patch },
+	{ "DELETE", "/v1/webhooks/{id}", 0, ROLE_COCHAIR, h_webhook_delete },
+	{ "POST", "/v1/webhooks/{id}/rotate", ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_rotate },
+	{ "GET", "/v1/webhooks/{id}/deliveries", 0, ROLE_COCHAIR, h_webhook_deliveries },
+	{ "POST", "/v1/webhooks/{id}/deliveries/{d}/retry", 0, ROLE_COCHAIR, h_webhook_delivery_retry },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

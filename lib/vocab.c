@@ -19,6 +19,7 @@ VOCAB_NAMES(PILLAR_STATUS_TABLE, pillar_status, PILLAR_STATUS)
 VOCAB_NAMES(ROLE_TABLE, member_role, MEMBER_ROLE)
 VOCAB_NAMES(LANGUAGE_TABLE, language, LANGUAGE)
 VOCAB_NAMES(REVIEW_DIGEST_TABLE, review_digest, REVIEW_DIGEST)
+VOCAB_NAMES(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
 
 int vocab_find(const char *const *names, const char *name)
 {

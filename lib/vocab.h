@@ -80,6 +80,14 @@
 	X(REVIEW_DIGEST_DAILY, "daily") SEP()      \
 	X(REVIEW_DIGEST_WEEKLY, "weekly") SEP()    \
 	X(REVIEW_DIGEST_OFF, "off")
+/* The events a webhook can subscribe to (SPEC 11, contract); the same
+ * list as webhook_event_types() of migration 017. */
+#define WEBHOOK_EVENT_TABLE(X, SEP)                          \
+	X(WEBHOOK_UPDATE_CREATED, "update.created") SEP()      \
+	X(WEBHOOK_UPDATE_REVIEWED, "update.reviewed") SEP()    \
+	X(WEBHOOK_REPORT_DONE, "report.done") SEP()            \
+	X(WEBHOOK_REPORT_PUBLISHED, "report.published") SEP()  \
+	X(WEBHOOK_REPORTING_OVERDUE, "reporting.overdue")
 
 /* What the tables generate. */
 #define VOCAB_ID(id, name) id
@@ -104,6 +112,7 @@ VOCAB(PILLAR_STATUS_TABLE, pillar_status, PILLAR_STATUS)
 VOCAB(ROLE_TABLE, member_role, MEMBER_ROLE)
 VOCAB(LANGUAGE_TABLE, language, LANGUAGE)
 VOCAB(REVIEW_DIGEST_TABLE, review_digest, REVIEW_DIGEST)
+VOCAB(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
 
 /* The index of name in a NULL-terminated names array, or -1. */
 int vocab_find(const char *const *names, const char *name);
