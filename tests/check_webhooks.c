@@ -482,7 +482,7 @@ END_TEST
 /* After a rotation both secrets sign for 24 hours, then only the new one. */
 START_TEST(rotation_signs_with_both_secrets_for_24_hours)
 {
-	static const char *const next_day[] = { "WORKPLAN_NOW=2021-03-02T10:00:01Z",
+	static const char *const next_day[] = { "WORKPLAN_NOW=2021-03-02T11:00:00Z",
 						"WORKPLAN_WEBHOOK_ALLOW_PRIVATE=1", NULL };
 	json_t *hook = hook_create("[\"reporting.overdue\"]"), *log;
 	char path[64], *old, *new;
