@@ -240,6 +240,15 @@ START_TEST(an_invitation_signs_in_and_the_session_works_until_sign_out)
 	snprintf(sql, sizeof sql, "/v1/members/%ld", id);
 	ck_assert_str_eq(location, sql);
 	free(location);
+	/* the answer's ETag is the member's: what a GET of it gives */
+	{
+		char *etag = t_header(r, "ETag"), *again = etag_of_member(id);
+
+		ck_assert_ptr_nonnull(etag);
+		ck_assert_str_eq(etag, again);
+		free(etag);
+		free(again);
+	}
 	/* the link: public URL, a fragment, 7 days on the service's clock */
 	ck_assert(!strncmp(str(inv, "url"), PUBLIC_URL "/sign-in#wpl_", strlen(PUBLIC_URL) + 13));
 	ck_assert(!strncmp(str(inv, "expires_at"), "2021-10-27T09:", 14));
