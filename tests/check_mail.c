@@ -404,6 +404,14 @@ START_TEST(a_retry_after_a_crash_sends_the_same_message_id_and_bytes)
 	assert_well_formed(a);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a, "body")), PUBLIC_URL "/v1/reports/7"));
 	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM outbox"), 2);
+	/* composed again from scratch (a worker killed before it stored what
+	 * it composed), it is still the same bytes */
+	free(t_sql(db, "UPDATE outbox SET state = 'queued', composed = NULL, due_at = NULL"));
+	ck_assert(wait_state(id, "sent", 20000));
+	ck_assert_int_eq(t_smtpd_wait(&m, 3, 5000), 3);
+	free(second);
+	second = t_smtpd_raw(&m, 3);
+	ck_assert_str_eq(first, second);
 	json_decref(a);
 	json_decref(b);
 	free(first);
