@@ -518,13 +518,17 @@ START_TEST(a_permanent_refusal_fails_at_once)
 }
 END_TEST
 
-/* Hostile members: a name with CR/LF reaches one To header and one
- * recipient; an address no header can carry fails with a clear error; an
+/* Hostile members: a name with quotes, angle brackets and commas reaches
+ * one To header as one display name, and one recipient; an address no header can carry fails with a clear error; an
  * inactive member's mail is cancelled. Nothing crashes the worker. */
 START_TEST(hostile_members_never_reach_a_header)
 {
 	struct smtpd m;
-	long long eve = add_member("E'Eve\\r\\nBcc: victim@example.org'", "eve@example.org", "WHO", "en");
+	/* control characters in a name the database refuses since 018 (the
+	 * composer's own guard is tested above); quotes, brackets and commas
+	 * it takes */
+	long long eve = add_member("'Eve\" <attacker@evil.org>, Bcc: victim@example.org, \"x'", "eve@example.org",
+				   "WHO", "en");
 	long long bad = add_member("'Bad'", "a<b>@example.org", "WHO", "en");
 	long long longer = add_member("'Long'",
 				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.org",
@@ -556,6 +560,9 @@ START_TEST(hostile_members_never_reach_a_header)
 	assert_well_formed(j);
 	ck_assert_int_eq(header_count(j, "bcc"), 0);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "to_addresses")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "to_addresses"), 0)), "eve@example.org");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "to_names"), 0)),
+			 "Eve\" <attacker@evil.org>, Bcc: victim@example.org, \"x");
 	env = t_smtpd_envelope(&m, 1);
 	ck_assert_str_eq(env, "workplan@example.org\neve@example.org\n");
 	free(env);

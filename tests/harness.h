@@ -138,6 +138,13 @@ json_t *t_mail_parse(const char *path);
 /* Creates or removes a control file in the server's folder (tempfail-all, slow). */
 void t_smtpd_flag(const struct smtpd *m, const char *name, bool on);
 
+/* One HTTP request with any header lines ("Name: value", NULL-ended; a
+ * "Name:" line removes one curl would add), from a local address of ours
+ * (NULL: any). body may be NULL. */
+struct resp *t_http_headers(const struct server *s, const char *from, const char *method,
+			    const char *path, const char *body, size_t body_len,
+			    const char *const *headers);
+
 /* Runs a suite, printing check's summary; the process exit status. */
 int t_run(Suite *s);
 #endif
