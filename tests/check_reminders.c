@@ -378,6 +378,11 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 	r = via(&p, false, "POST", url, NULL, "application/x-www-form-urlencoded", form);
 	ck_assert_int_eq(r->status, 200);
 	t_resp_free(r);
+	/* the member's version moved once, and the audit trail says who */
+	ck_assert_int_eq(t_sql_long(db, "SELECT version FROM member WHERE email = 'focal@who.int'"), 2);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM audit a JOIN member m ON a.row_key = m.id::text"
+					" WHERE m.email = 'focal@who.int' AND a.table_name = 'member'"
+					" AND a.actor = 'unsubscribe:member:' || m.id"), 1);
 	t_prism_stop(&p);
 	t_server_stop(&s);
 
