@@ -9,6 +9,8 @@ libmicrohttpd-dev libjansson-dev check libcurl4-openssl-dev
 gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 procps iproute2 curl libxml2-utils fontconfig unzip
 libreoffice-writer-nogui poppler-utils wrk chromium"
+# the webhook tests' receiver checks signatures with Python's own hmac
+PACKAGES="$PACKAGES python3"
 
 missing=""
 for p in $PACKAGES; do
