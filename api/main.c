@@ -98,6 +98,7 @@ int main(void)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
+	http_set_config(&cfg);
 	webhooks_init(cfg.webhook_allow_private);
 	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
 	limit_init(cfg.rate_limit, cfg.auth_failures, cfg.max_per_ip);
