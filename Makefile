@@ -47,6 +47,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 TEST_HELPERS = $(BUILD)/tests/harness.o
 EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json workers/reference.docx
+# the mail texts, one catalogue per language (lib/mail.c)
+EMBED_FILES += $(sort $(wildcard mail/*.json))
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)

@@ -69,4 +69,10 @@ int h_webhook_rotate(struct request *rq);
 int h_webhook_deliveries(struct request *rq);
 int h_webhook_delivery_retry(struct request *rq);
 
+/* notifications (SPEC 11): api/h_notifications.c */
+int h_outbox_list(struct request *rq);
+int h_reminders(struct request *rq);
+int h_unsubscribe_get(struct request *rq);
+int h_unsubscribe_post(struct request *rq);
+
 #endif
