@@ -45,4 +45,11 @@ int h_report_get(struct request *rq);
 int h_report_file(struct request *rq);
 int h_report_publish(struct request *rq);
 
+/* The web app (api/h_web.c): web_serves tells the paths it answers (every
+ * one outside /v1), h_web answers them; web_bundle_id is the hash in the
+ * URLs of its files. */
+bool web_serves(const char *path);
+int h_web(struct request *rq);
+const char *web_bundle_id(void);
+
 #endif
