@@ -606,7 +606,7 @@ static int http_admit(struct request *rq)
 	if (rr == ROUTER_NOT_FOUND && web_serves(rq->path)) {
 		rr = strcmp(method, "GET") ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_FOUND;
 		rq->match.route = &web_route;
-		rq->match.index = -1;
+		rq->match.index = METRICS_WEB;
 		snprintf(rq->match.allow, sizeof rq->match.allow, "GET, HEAD");
 	}
 	if (rr == ROUTER_NOT_FOUND)

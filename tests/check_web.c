@@ -339,6 +339,18 @@ START_TEST(no_path_reaches_a_file_outside_web)
 }
 END_TEST
 
+START_TEST(web_requests_are_counted_as_their_own_route)
+{
+	const char *name = "workplan_http_requests_total{route=\"web\",status=\"200\"}";
+	double before = t_metric(&srv, name);
+	struct resp *r = t_get(&srv, "/reports", NULL);
+
+	ck_assert_int_eq(r->status, 200);
+	t_resp_free(r);
+	ck_assert_double_eq(t_metric(&srv, name), before + 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("web");
@@ -353,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, v1_stays_the_api_with_its_own_404);
 	tcase_add_test(tc, app_paths_take_get_and_head_only);
 	tcase_add_test(tc, no_path_reaches_a_file_outside_web);
+	tcase_add_test(tc, web_requests_are_counted_as_their_own_route);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
