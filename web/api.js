@@ -36,14 +36,26 @@ export async function api(method, path, body, headers = {}) {
 	}
 	const type = r.headers.get('Content-Type') || '';
 	const data = type.includes('json') ? await r.json().catch(() => null) : null;
+	const text = r.ok && !type.includes('json') ? r.text() : null;
 	if (!r.ok) {
 		if (r.status === 401 && !path.startsWith('/v1/auth/')) onUnauthorized();
 		throw new Problem(r.status, data);
 	}
-	return { status: r.status, data, headers: r.headers };
+	return { status: r.status, data, headers: r.headers, text };
 }
 
 export const get = async (path) => (await api('GET', path)).data;
+
+// An image of the API as a data: URL, for a page signed in with a token,
+// which an <img src> could not send (a 202 while it is drawn: asked again).
+export async function imageData(path) {
+	for (let i = 0; i < 15; i++) {
+		const r = await api('GET', path);
+		if (r.status === 200) return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(await r.text)}`;
+		await new Promise((ok) => setTimeout(ok, 2000));
+	}
+	throw new Problem(503, null);
+}
 
 // Every item of a list, following its cursors (at most max items).
 export async function all(path, max = 2000) {

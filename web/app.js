@@ -118,7 +118,8 @@ async function render(moveFocus) {
 		}
 	} catch (e) {
 		if (n !== rendering) return;
-		main.append(failure(e instanceof Problem ? e : null));
+		for (const l of main.querySelectorAll('.loading')) l.remove();
+		main.append(failure(e instanceof Problem ? e : { status: -1 }));
 		console.error(e);
 	} finally {
 		if (n === rendering) main.removeAttribute('aria-busy');

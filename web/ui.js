@@ -1,3 +1,5 @@
+import { get, imageData, usingToken } from './api.js';
+
 // What every page is made of: the language catalogue (t), numbers and dates
 // through Intl, an element builder (h) that never parses HTML, tables,
 // charts, and the form conventions of SPEC 12: a label for every field,
@@ -144,7 +146,7 @@ export function field(label, id, control, hint) {
 // A chart of the service: its SVG with the alt text of its .json twin,
 // and the caption. While the worker draws it the API answers 202: the
 // image is asked for again a few times.
-export async function chart(get, kind, params, caption) {
+export async function chart(kind, params, caption) {
 	const q = new URLSearchParams(params).toString();
 	const fig = h('figure', { class: 'chart' });
 	const status = h('p', { class: 'loading', role: 'status' }, t('chart.loading'));
@@ -156,9 +158,20 @@ export async function chart(get, kind, params, caption) {
 		status.replaceWith(failure(p));
 		return fig;
 	}
-	const img = h('img', { alt, src: `/v1/charts/${kind}.svg?${q}`, width: '800', height: '450' });
+	const url = `/v1/charts/${kind}.svg?${q}`;
+	const img = h('img', { alt, width: '800', height: '450' });
 	let tries = 0;
 	img.addEventListener('load', () => status.remove());
+	if (usingToken()) {
+		try {
+			img.src = await imageData(url);
+		} catch (p) {
+			status.replaceWith(failure(p));
+		}
+		fig.append(img, h('figcaption', {}, caption));
+		return fig;
+	}
+	img.src = url;
 	img.addEventListener('error', () => {
 		if (++tries > 10) {
 			status.textContent = t('chart.failed');
@@ -166,7 +179,7 @@ export async function chart(get, kind, params, caption) {
 		}
 		setTimeout(() => {
 			img.removeAttribute('src');
-			img.src = `/v1/charts/${kind}.svg?${q}`;
+			img.src = url;
 		}, 2000);
 	});
 	fig.append(img, h('figcaption', {}, caption));

@@ -46,7 +46,7 @@ export default async function charts(main, ctx) {
 		const params = {};
 		for (const k of KINDS[kind]) if (f[k].control.value) params[k] = f[k].control.value;
 		out.replaceChildren(loading());
-		const fig = await chart(get, kind, params, t(`charts.kind.${kind}`));
+		const fig = await chart(kind, params, t(`charts.kind.${kind}`));
 		const q = new URLSearchParams(params).toString();
 		const url = `${location.origin}/v1/charts/${kind}.svg?${q}`;
 		const alt = fig.querySelector('img')?.alt || '';

@@ -32,7 +32,7 @@ export default async function overview(main, ctx) {
 	main.append(h('h2', {}, t('overview.chart')));
 	const fig = h('div', {});
 	main.append(fig);
-	chart(get, 'status-by-pillar', { as_of: P, cycle: progress.cycle }, t('overview.chart_caption', { quarter: P })).then((f) => fig.replaceWith(f));
+	chart('status-by-pillar', { as_of: P, cycle: progress.cycle }, t('overview.chart_caption', { quarter: P })).then((f) => fig.replaceWith(f));
 
 	main.append(h('h2', {}, t('overview.pillars')));
 	main.append(table(t('overview.pillars_caption', { quarter: P }),

@@ -39,7 +39,7 @@ export default async function pillar(main, ctx) {
 			main.append(h('h2', {}, t('pillar.burnup')));
 			const slot = h('div', {});
 			main.append(slot);
-			slot.replaceWith(await chart(get, 'pillar-burnup', { pillar: n, from: `${cycle.start_year}-Q1`, to },
+			slot.replaceWith(await chart('pillar-burnup', { pillar: n, from: `${cycle.start_year}-Q1`, to },
 				t('pillar.burnup_caption', { cycle: cycle.label })));
 		}
 	}
