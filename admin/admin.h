@@ -24,6 +24,7 @@ int cmd_member_add(struct db *db, int argc, char **argv);
 int cmd_token_create(struct db *db, int argc, char **argv);
 int cmd_token_list(struct db *db, int argc, char **argv);
 int cmd_token_revoke(struct db *db, int argc, char **argv);
+int cmd_link(struct db *db, int argc, char **argv);
 int cmd_status(struct db *db, int argc, char **argv);
 int cmd_demo(struct db *db, int argc, char **argv);
 

@@ -1,5 +1,7 @@
-/* Members and their bearer tokens. */
+/* Members, their bearer tokens and sign-in links. */
 #include "admin.h"
+#include "config.h"
+#include "signin.h"
 #include "token.h"
 
 #include <stdio.h>
@@ -164,5 +166,46 @@ int cmd_token_revoke(struct db *db, int argc, char **argv)
 	}
 	PQclear(r);
 	printf("token %s revoked\n", v[0]);
+	return 0;
+}
+
+DB_STMT(stmt_member_active, "SELECT id::text, active FROM member WHERE lower(email) = lower($1)");
+
+/* A sign-in link for an operator to hand over (and for make run): the
+ * same 15-minute, one-time link a member gets by mail, printed instead. */
+int cmd_link(struct db *db, int argc, char **argv)
+{
+	static const char *const opts[] = { "--email", NULL };
+	const char *v[1] = { NULL };
+	struct config cfg;
+	struct signin s;
+	char err[256];
+	enum db_rc rc;
+	PGresult *r;
+
+	if (!admin_options(argc, argv, opts, v) || need(v[0], "--email"))
+		return 2;
+	if (!config_load(&cfg, err, sizeof err)) {
+		fprintf(stderr, "workplan-admin: %s\n", err);
+		return 2;
+	}
+	if (db_query(db, &stmt_member_active, 1, v, &r) != DB_OK)
+		return admin_db_fail(db, "cannot look up the member");
+	if (PQntuples(r) != 1 || !db_bool(r, 0, "active")) {
+		fprintf(stderr, "workplan-admin: no active member has the email %s\n", v[0]);
+		PQclear(r);
+		return 1;
+	}
+	if (!signin_new(&s, cfg.public_url, SIGNIN_LINK_S)) {
+		PQclear(r);
+		fprintf(stderr, "workplan-admin: cannot make a sign-in link (randomness or length)\n");
+		return 1;
+	}
+	rc = signin_store(db, &s, db_col(r, 0, "id"), "link", NULL);
+	PQclear(r);
+	if (rc != DB_OK)
+		return admin_db_fail(db, "cannot store the sign-in link");
+	fprintf(stderr, "sign-in link for %s: works once, until %s\n", v[0], s.expires_at);
+	printf("%s\n", s.url);
 	return 0;
 }

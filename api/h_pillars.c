@@ -1,5 +1,6 @@
 /* /v1/pillars: the eight pillars of the work plan with their leads, action
  * counts and the current status of their actions; co-chairs edit them. */
+#include "clock.h"
 #include "handlers.h"
 #include "jsonout.h"
 #include "http.h"
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* One row per pillar ($1: a number, or NULL for all; $2: the cursor, a
  * number; $3: the limit; $4: the current quarter): its JSON, version,
@@ -59,10 +59,10 @@ DB_STMT(stmt_pillar_leads_set,
 	" SELECT $1::int, e.value, e.ordinality"
 	" FROM json_array_elements_text($2::json) WITH ORDINALITY AS e");
 
-/* The current quarter, PILLAR_SQL's $4. */
+/* The current quarter, PILLAR_SQL's $4, on the service's clock. */
 static void pillar_now(char out[16])
 {
-	snprintf(out, 16, "%d", period_of_time(time(NULL)));
+	snprintf(out, 16, "%d", period_of_time(clock_now()));
 }
 
 int h_pillars_list(struct request *rq)

@@ -44,6 +44,31 @@ int h_reports_list(struct request *rq);
 int h_report_get(struct request *rq);
 int h_report_file(struct request *rq);
 int h_report_publish(struct request *rq);
+/* members, sign-in and sessions (SPEC 10); the member's settings (SPEC 11) */
+int h_me(struct request *rq);
+int h_me_notifications(struct request *rq);
+int h_me_notifications_patch(struct request *rq);
+int h_me_tokens(struct request *rq);
+int h_me_token_create(struct request *rq);
+int h_me_token_delete(struct request *rq);
+int h_members_list(struct request *rq);
+int h_member_get(struct request *rq);
+int h_member_create(struct request *rq);
+int h_member_patch(struct request *rq);
+int h_auth_link(struct request *rq);
+int h_auth_session_create(struct request *rq);
+int h_auth_session_delete(struct request *rq);
+
+/* Webhooks (api/h_webhooks.c, SPEC 11). */
+void webhooks_init(bool allow_private_addresses);
+int h_webhooks_list(struct request *rq);
+int h_webhook_create(struct request *rq);
+int h_webhook_get(struct request *rq);
+int h_webhook_patch(struct request *rq);
+int h_webhook_delete(struct request *rq);
+int h_webhook_rotate(struct request *rq);
+int h_webhook_deliveries(struct request *rq);
+int h_webhook_delivery_retry(struct request *rq);
 
 /* The web app (api/h_web.c): web_serves tells the paths it answers (every
  * one outside /v1), h_web answers them; web_bundle_id is the hash in the

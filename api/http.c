@@ -3,6 +3,7 @@
  * Request state lives from the first callback to http_completed, which
  * frees it in one place. */
 #include "clock.h"
+#include "config.h"
 #include "http.h"
 #include "auth.h"
 #include "cache.h"
@@ -46,6 +47,18 @@ void http_init(const char *database_url, int statement_timeout_ms)
 	http_database_url = database_url;
 	http_statement_timeout_ms = statement_timeout_ms;
 	pthread_once(&db_key_once, db_key_create);
+}
+
+static const struct config *http_cfg;
+
+void http_set_config(const struct config *cfg)
+{
+	http_cfg = cfg;
+}
+
+const struct config *http_config(void)
+{
+	return http_cfg;
 }
 
 int http_in_flight(void)
@@ -372,6 +385,16 @@ static int reply_cached(struct request *rq)
 	return *h.etag ? reply_not_modified(rq, h.etag, NULL) : (int)h.ret;
 }
 
+int reply_empty(struct request *rq, unsigned status, const char *const *headers)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+	common_headers(rq, resp, headers);
+	for (; headers && headers[0]; headers += 2)
+		MHD_add_response_header(resp, headers[0], headers[1]);
+	return queue(rq, status, resp);
+}
+
 int reply_text(struct request *rq, unsigned status, const char *content_type,
 	       const char *body, size_t len)
 {
@@ -502,6 +525,31 @@ static bool client_addr(struct request *rq, unsigned char out[16])
 	return limit_addr(ci ? ci->client_addr : NULL, out);
 }
 
+bool request_client_addr(struct request *rq, unsigned char out[16])
+{
+	return client_addr(rq, out);
+}
+
+void request_auth_failed(struct request *rq)
+{
+	unsigned char addr[16];
+	int retry_after;
+
+	metrics_auth_failure(false);
+	if (client_addr(rq, addr))
+		limit_take(LIMIT_AUTH_FAILURES, addr, 16, &retry_after);
+}
+
+bool request_auth_limited(struct request *rq, int *retry_after)
+{
+	unsigned char addr[16];
+
+	if (!client_addr(rq, addr) || limit_allows(LIMIT_AUTH_FAILURES, addr, 16, retry_after))
+		return false;
+	metrics_auth_failure(true);
+	return true;
+}
+
 /* The rate limit, per member, or per client address without a token. */
 static bool rate_allows(struct request *rq, int *retry_after)
 {
@@ -545,12 +593,33 @@ static int admit_caller(struct request *rq)
 	}
 	if (auth_caller(rq, &rq->who, &p, &why))
 		return -1;
-	if (p == PROBLEM_UNAUTHORIZED && request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION)) {
+	if (p == PROBLEM_UNAUTHORIZED && auth_presented(rq)) {
 		metrics_auth_failure(false);
 		if (has_addr)
 			limit_take(LIMIT_AUTH_FAILURES, addr, 16, &retry_after);
 	}
 	return reply_problem(rq, p, why, NULL);
+}
+
+bool request_origin_is_ours(struct request *rq)
+{
+	const char *origin = request_header(rq, "Origin");
+	const struct config *cfg = http_config();
+
+	return origin && cfg && !strcmp(origin, cfg->public_origin);
+}
+
+/* Cross-site request forgery (SPEC 10): a browser sends the session
+ * cookie with any request to us, whichever page made it, so a change
+ * made with the cookie must name our own origin in Origin. A missing
+ * Origin, "null" (sandboxed and privacy-sensitive contexts) or another
+ * origin is refused before anything is read or written. Bearer tokens
+ * are not sent by browsers on their own, and reads change nothing. */
+static bool origin_allows(struct request *rq)
+{
+	bool safe = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+
+	return safe || !rq->by_session || request_origin_is_ours(rq);
 }
 
 /* "application/json", with no parameter but charset=utf-8 (RFC 8259:
@@ -630,6 +699,11 @@ static int http_admit(struct request *rq)
 		if (ret >= 0)
 			return ret;
 	}
+	if (!origin_allows(rq))
+		return reply_problem(rq, PROBLEM_CSRF,
+				     "a change made with the session cookie must come from a page of "
+				     "this service (its Origin header)",
+				     NULL);
 	if (!rate_allows(rq, &retry_after))
 		return reply_rate_limited(rq, "too many requests from this caller; slow down",
 					  retry_after);

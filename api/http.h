@@ -30,6 +30,7 @@ struct request {
 	struct route_match match;
 	int route_index;         /* into api_routes, or -1 */
 	struct caller who;
+	bool by_session;         /* who was known by the wp_session cookie, not a bearer token */
 	struct buf body;
 	bool body_too_large;
 	bool admitted;           /* routed, authenticated, headers checked */
@@ -57,6 +58,16 @@ const char *request_header(struct request *rq, const char *name);
 bool request_id(struct request *rq, int i, long long *out);
 /* What an Idempotency-Key is bound to: SHA-256 of method, path and body. */
 void request_hash(struct request *rq, unsigned char out[32]);
+/* Does the Origin header name the service's own origin (WORKPLAN_PUBLIC_URL's)? */
+bool request_origin_is_ours(struct request *rq);
+/* The client's address as 16 bytes (IPv4 mapped); false if unknown. */
+bool request_client_addr(struct request *rq, unsigned char out[16]);
+/* A credential presented outside the Authorization header (a sign-in
+ * token) authenticated nobody: counted as a failed authentication of the
+ * client address. request_auth_limited: has the address none left (then
+ * *retry_after is set)? */
+void request_auth_failed(struct request *rq);
+bool request_auth_limited(struct request *rq, int *retry_after);
 /* "member:<id>", for the audit trail. */
 void request_actor(struct request *rq, char out[32]);
 
@@ -117,5 +128,14 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 int http_in_flight(void);
 /* Settings the handlers need: set once before the daemon starts. */
 void http_init(const char *database_url, int statement_timeout_ms);
+
+/* The service's configuration (lib/config.h), for handlers that make
+ * links or cookies: set once before the daemon starts. */
+struct config;
+void http_set_config(const struct config *cfg);
+const struct config *http_config(void);
+/* An answer without a body (204), with extra headers (name, value pairs,
+ * NULL-ended) or NULL. */
+int reply_empty(struct request *rq, unsigned status, const char *const *headers);
 
 #endif

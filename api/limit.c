@@ -48,6 +48,8 @@ void limit_init(int per_second, int auth_failures_per_min, int per_address)
 	limits[LIMIT_REQUESTS].burst = 2.0 * per_second;
 	limits[LIMIT_AUTH_FAILURES].rate = auth_failures_per_min / 60.0;
 	limits[LIMIT_AUTH_FAILURES].burst = auth_failures_per_min;
+	limits[LIMIT_SIGNIN_LINKS].rate = 1.0 / SIGNIN_LINKS_EVERY_S;
+	limits[LIMIT_SIGNIN_LINKS].burst = SIGNIN_LINKS_BURST;
 	max_open = per_address;
 	for (int i = 0; i < LOCKS; i++)
 		pthread_mutex_init(&locks[i], NULL);

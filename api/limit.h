@@ -15,7 +15,12 @@
 
 /* What a bucket counts: requests of a member (or of an address without a
  * token), and failed authentications of a client address. */
-enum limit_kind { LIMIT_REQUESTS, LIMIT_AUTH_FAILURES, LIMIT_KINDS };
+enum limit_kind { LIMIT_REQUESTS, LIMIT_AUTH_FAILURES, LIMIT_SIGNIN_LINKS, LIMIT_KINDS };
+
+/* Sign-in links asked for from one client address (SPEC 10): bursts of
+ * this many, then one every SIGNIN_LINKS_EVERY_S seconds. */
+#define SIGNIN_LINKS_BURST 10
+#define SIGNIN_LINKS_EVERY_S 60
 
 /* per_second requests (0 turns the rate limit off); auth_failures_per_min
  * failed authentications from one address (0: off), in bursts of as many;

@@ -180,6 +180,39 @@ static const char *uri_run(const char *s, const char *extra)
  * optional port, no user information; path, query and fragment of the
  * characters the RFC allows (anything else, such as non-ASCII letters,
  * spaces, '|' or '{', percent-encoded). */
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool email_valid(const char *s)
+{
+	const char *at = strchr(s, '@'), *p, *label;
+	size_t n = strlen(s);
+
+	if (!at || strchr(at + 1, '@') || n > 254 || at == s || at - s > 64 || *s == '.' ||
+	    at[-1] == '.')
+		return false;
+	for (p = s; p < at; p++)
+		if (!(ascii_alnum(*p) || strchr("!#$%&'*+-/=?^_`{|}~.", *p)) ||
+		    (*p == '.' && p[1] == '.'))
+			return false;
+	/* labels of the domain: 1 to 63 letters, digits, inner hyphens */
+	label = at + 1;
+	for (p = label;; p++) {
+		if (*p == '.' || !*p) {
+			if (p == label || p - label > 63 || *label == '-' || p[-1] == '-')
+				return false;
+			if (!*p)
+				break;
+			label = p + 1;
+		} else if (!ascii_alnum(*p) && *p != '-') {
+			return false;
+		}
+	}
+	return label != at + 1;
+}
+
 bool url_valid(const char *s)
 {
 	const char *p, *end;
@@ -340,6 +373,8 @@ static bool js_check_string(const struct js_field *f, const json_t *v, const cha
 		return js_fail(errors, path,
 			       "must be an http or https URI (RFC 3986: no user name or password,"
 			       " other characters percent-encoded)");
+	if (f->type == JS_EMAIL && !email_valid(s))
+		return js_fail(errors, path, "must be a mail address such as name@un.org");
 	if (f->out)
 		*(const char **)f->out = s;
 	return true;
@@ -430,6 +465,7 @@ static bool js_check_field(const struct js_field *f, const json_t *v, const char
 	case JS_TEXT:
 	case JS_DATE:
 	case JS_URL:
+	case JS_EMAIL:
 		return js_check_string(f, v, path, errors);
 	case JS_INT: {
 		long long n;

@@ -19,6 +19,7 @@ enum js_type {
 	JS_URL,     /* absolute http or https URL; out: const char ** */
 	JS_STRINGS, /* array of one-line strings; out: json_t ** (borrowed) */
 	JS_OBJECTS, /* array of objects, each checked against .sub; out: json_t ** */
+	JS_EMAIL,   /* a mail address (email_valid); out: const char ** */
 };
 
 enum {
@@ -62,5 +63,11 @@ long long text_chars(const char *s);
 const char *text_check(const char *s, bool multiline);
 bool date_valid(const char *s);
 bool url_valid(const char *s);
+/* A mail address as the service takes one: at most 254 characters, one
+ * '@', a local part of RFC 5322's dot-atom (1 to 64 characters), a domain
+ * of at least two labels of letters, digits and inner hyphens. No
+ * quoted local parts, comments, spaces or control characters, nor
+ * non-ASCII: what reaches a mail header needs no quoting. */
+bool email_valid(const char *s);
 
 #endif

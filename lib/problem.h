@@ -12,6 +12,7 @@
 	X(PROBLEM_BAD_REQUEST, "bad-request", 400, "Bad request")                \
 	X(PROBLEM_UNAUTHORIZED, "unauthorized", 401, "Unauthorized")             \
 	X(PROBLEM_FORBIDDEN, "forbidden", 403, "Forbidden")                      \
+	X(PROBLEM_CSRF, "csrf", 403, "Cross-site request refused")               \
 	X(PROBLEM_NOT_FOUND, "not-found", 404, "Not found")                      \
 	X(PROBLEM_METHOD_NOT_ALLOWED, "method-not-allowed", 405, "Method not allowed") \
 	X(PROBLEM_CONFLICT, "conflict", 409, "Conflict")                         \

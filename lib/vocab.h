@@ -63,6 +63,32 @@
 	X(PILLAR_ACTIVE, "active") SEP()           \
 	X(PILLAR_INACTIVE, "inactive")
 
+/* A member's role (member.role, contract), from least to most allowed. */
+#define ROLE_TABLE(X, SEP)                       \
+	X(MEMBER_VIEWER, "viewer") SEP()           \
+	X(MEMBER_LEAD, "lead") SEP()               \
+	X(MEMBER_COCHAIR, "cochair")
+
+/* The languages a member reads the service in (member.language). */
+#define LANGUAGE_TABLE(X, SEP)                   \
+	X(LANGUAGE_EN, "en") SEP()                 \
+	X(LANGUAGE_FR, "fr")
+
+/* How often a co-chair gets the digest of updates waiting for review
+ * (member.review_digest). */
+#define REVIEW_DIGEST_TABLE(X, SEP)              \
+	X(REVIEW_DIGEST_DAILY, "daily") SEP()      \
+	X(REVIEW_DIGEST_WEEKLY, "weekly") SEP()    \
+	X(REVIEW_DIGEST_OFF, "off")
+/* The events a webhook can subscribe to (SPEC 11, contract); the same
+ * list as webhook_event_types() of migration 017. */
+#define WEBHOOK_EVENT_TABLE(X, SEP)                          \
+	X(WEBHOOK_UPDATE_CREATED, "update.created") SEP()      \
+	X(WEBHOOK_UPDATE_REVIEWED, "update.reviewed") SEP()    \
+	X(WEBHOOK_REPORT_DONE, "report.done") SEP()            \
+	X(WEBHOOK_REPORT_PUBLISHED, "report.published") SEP()  \
+	X(WEBHOOK_REPORTING_OVERDUE, "reporting.overdue")
+
 /* What the tables generate. */
 #define VOCAB_ID(id, name) id
 #define VOCAB_NAME(id, name) name
@@ -83,6 +109,10 @@ VOCAB(REPORT_KIND_TABLE, report_kind, REPORT_KIND)
 VOCAB(REPORT_FORMAT_TABLE, report_format, REPORT_FORMAT)
 VOCAB(AUDIENCE_TABLE, audience, AUDIENCE)
 VOCAB(PILLAR_STATUS_TABLE, pillar_status, PILLAR_STATUS)
+VOCAB(ROLE_TABLE, member_role, MEMBER_ROLE)
+VOCAB(LANGUAGE_TABLE, language, LANGUAGE)
+VOCAB(REVIEW_DIGEST_TABLE, review_digest, REVIEW_DIGEST)
+VOCAB(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
 
 /* The index of name in a NULL-terminated names array, or -1. */
 int vocab_find(const char *const *names, const char *name);

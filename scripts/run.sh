@@ -40,11 +40,19 @@ if ! token_ok; then
 fi
 
 listen=${WORKPLAN_LISTEN:-127.0.0.1:8080}
+# links the service sends (and the origin browsers' writes must come from)
+# follow a loopback listen address unless WORKPLAN_PUBLIC_URL says otherwise
+case $listen in 127.*|localhost:*|\[::1\]:*) export WORKPLAN_PUBLIC_URL=${WORKPLAN_PUBLIC_URL:-http://$listen} ;; esac
+# a fresh one-time sign-in link for the browser (15 minutes)
+signin=$("$bin/workplan-admin" link --email "$email" 2>/dev/null || echo "(none: workplan-admin link --email $email)")
 cat <<MSG
 
   Workplan service on http://$listen
   Co-chair token (also in var/cochair.token):
     $(cat var/cochair.token)
+  Co-chair sign-in link for a browser (works once, within 15 minutes;
+  a new one: bin/workplan-admin link --email $email):
+    $signin
   Try:
     curl http://$listen/v1/health
     curl -H "Authorization: Bearer \$(cat var/cochair.token)" http://$listen/v1/pillars

@@ -185,6 +185,46 @@ START_TEST(text_rules)
 }
 END_TEST
 
+static const char *huge_label(void)
+{
+	return "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+}
+
+/* what a mail header can carry without quoting, and nothing else */
+START_TEST(mail_addresses_are_checked_strictly)
+{
+	static const char *const good[] = { "focal@who.int", "First.Last+tag@un-women.org",
+					    "o'brien@sub.domain.example", "a@b.co", NULL };
+	static const char *const bad[] = {
+		"", "@who.int", "focal@", "focal", "two@@who.int", "a@b@who.int", "a@localhost",
+		" a@who.int", "a@who.int ", "a b@who.int", "a..b@who.int", ".a@who.int", "a.@who.int",
+		"\"quoted\"@who.int", "(c)a@who.int", "a@who.int\r\nBcc: x@y.org", "a@who.int\n",
+		"a\t@who.int", "é@who.int", "a@wh\xc3\xb6.int", "a@-who.int", "a@who-.int", "a@who..int",
+		"a@.who.int", "a@who.int.", "a@[127.0.0.1]", "a,b@who.int", "a<b>@who.int", NULL };
+	char long_local[80], long_label[100], *huge = malloc(10001);
+
+	for (int i = 0; good[i]; i++)
+		ck_assert_msg(email_valid(good[i]), "%s refused", good[i]);
+	for (int i = 0; bad[i]; i++)
+		ck_assert_msg(!email_valid(bad[i]), "%s taken", bad[i]);
+	/* a local part of 64 characters, a label of 63, 254 in all */
+	memset(long_local, 'a', 65);
+	strcpy(long_local + 64, "@who.int");
+	ck_assert(email_valid(long_local));
+	memmove(long_local + 1, long_local, strlen(long_local) + 1);
+	ck_assert(!email_valid(long_local));
+	snprintf(long_label, sizeof long_label, "a@%.63s.org", huge_label());
+	ck_assert(email_valid(long_label));
+	snprintf(long_label, sizeof long_label, "a@%.64s.org", huge_label());
+	ck_assert(!email_valid(long_label));
+	memset(huge, 'a', 10000);
+	huge[10000] = '\0';
+	memcpy(huge + 5000, "@who.int", 8);
+	ck_assert(!email_valid(huge));
+	free(huge);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jspec");
@@ -197,6 +237,7 @@ int main(void)
 	tcase_add_test(tc, an_overlong_unknown_key_is_still_reported);
 	tcase_add_test(tc, words_are_counted_as_a_reader_would);
 	tcase_add_test(tc, text_rules);
+	tcase_add_test(tc, mail_addresses_are_checked_strictly);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

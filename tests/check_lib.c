@@ -77,6 +77,27 @@ START_TEST(tokens_are_long_random_and_distinct)
 }
 END_TEST
 
+/* sign-in tokens and sessions have the shape of bearer tokens and a
+ * prefix of their own: none passes for another */
+START_TEST(token_kinds_are_told_apart_by_their_prefix)
+{
+	char t[TOKEN_STRLEN], l[TOKEN_STRLEN], s[TOKEN_STRLEN];
+
+	ck_assert(token_generate(t) && token_generate_as(TOKEN_PREFIX_SIGNIN, l) &&
+		  token_generate_as(TOKEN_PREFIX_SESSION, s));
+	ck_assert(token_well_formed(t, TOKEN_PREFIX));
+	ck_assert(token_well_formed(l, TOKEN_PREFIX_SIGNIN));
+	ck_assert(token_well_formed(s, TOKEN_PREFIX_SESSION));
+	ck_assert(!token_well_formed(t, TOKEN_PREFIX_SESSION));
+	ck_assert(!token_well_formed(s, TOKEN_PREFIX_SIGNIN));
+	ck_assert(!token_well_formed(l, TOKEN_PREFIX));
+	s[10] = ';';
+	ck_assert(!token_well_formed(s, TOKEN_PREFIX_SESSION));
+	l[TOKEN_STRLEN - 2] = '\0';
+	ck_assert(!token_well_formed(l, TOKEN_PREFIX_SIGNIN));
+}
+END_TEST
+
 START_TEST(buffers_refuse_to_grow_past_their_maximum)
 {
 	struct buf b;
@@ -107,6 +128,7 @@ int main(void)
 	tcase_add_test(tc, sha256_matches_the_standard_vectors);
 	tcase_add_test(tc, hmac_sha256_matches_rfc_4231);
 	tcase_add_test(tc, tokens_are_long_random_and_distinct);
+	tcase_add_test(tc, token_kinds_are_told_apart_by_their_prefix);
 	tcase_add_test(tc, buffers_refuse_to_grow_past_their_maximum);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -124,6 +124,17 @@ START_TEST(pillar_statuses_match_the_pillar_check)
 }
 END_TEST
 
+START_TEST(member_roles_languages_and_digests_match_the_member_checks)
+{
+	assert_matches(member_role_names, "member", "role");
+	assert_matches(language_names, "member", "language");
+	assert_matches(review_digest_names, "member", "review_digest");
+	/* the role order is the order of what each may do (api/router.h) */
+	ck_assert_int_lt(MEMBER_VIEWER, MEMBER_LEAD);
+	ck_assert_int_lt(MEMBER_LEAD, MEMBER_COCHAIR);
+}
+END_TEST
+
 /* the test itself can fail: a set that differs by one value differs */
 START_TEST(a_set_that_differs_is_seen)
 {
@@ -191,6 +202,7 @@ int main(void)
 	tcase_add_test(tc, each_decision_leads_to_its_own_review_state);
 	tcase_add_test(tc, report_kinds_formats_and_audiences_match_the_report_checks);
 	tcase_add_test(tc, pillar_statuses_match_the_pillar_check);
+	tcase_add_test(tc, member_roles_languages_and_digests_match_the_member_checks);
 	tcase_add_test(tc, a_set_that_differs_is_seen);
 	tcase_add_test(tc, status_counts_sql_reads_a_progress_column_per_status);
 	tcase_add_test(tc, names_are_found_and_worded);

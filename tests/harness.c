@@ -687,3 +687,42 @@ void t_cache_listening(const struct server *s)
 		usleep(20000);
 	ck_assert_int_eq(t_metric(s, "workplan_cache_listening"), 1);
 }
+
+struct resp *t_http_headers(const struct server *s, const char *from, const char *method,
+			    const char *path, const char *body, size_t body_len,
+			    const char *const *headers)
+{
+	struct resp *r = calloc(1, sizeof *r);
+	struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+	char url[16384], iface[64];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (from) {
+		snprintf(iface, sizeof iface, "host!%s", from);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	}
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	for (; headers && *headers; headers++)
+		h = curl_slist_append(h, *headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	}
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	else
+		r->status = -1; /* no answer at all */
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (r->body)
+		r->json = json_loadb(r->body, r->len, 0, NULL);
+	return r;
+}

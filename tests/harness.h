@@ -115,6 +115,13 @@ void t_cluster(const char *action);
 
 
 
+/* One HTTP request with any header lines ("Name: value", NULL-ended; a
+ * "Name:" line removes one curl would add), from a local address of ours
+ * (NULL: any). body may be NULL. */
+struct resp *t_http_headers(const struct server *s, const char *from, const char *method,
+			    const char *path, const char *body, size_t body_len,
+			    const char *const *headers);
+
 /* Runs a suite, printing check's summary; the process exit status. */
 int t_run(Suite *s);
 #endif

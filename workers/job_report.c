@@ -11,6 +11,7 @@
  * of the report beside it. */
 #include "buf.h"
 #include "chart.h"
+#include "clock.h"
 #include "child.h"
 #include "embedded.h"
 #include "log.h"
@@ -44,7 +45,8 @@ DB_STMT(stmt_report_running, "UPDATE report SET state = 'running' WHERE id = $1:
 DB_STMT(stmt_report_file,
 	"INSERT INTO report_artifact (report_id, format, name, artifact_key)"
 	" VALUES ($1::bigint, $2, $3, $4::bytea) ON CONFLICT DO NOTHING");
-DB_STMT(stmt_report_done, "UPDATE report SET state = 'done', error = NULL WHERE id = $1::bigint");
+DB_STMT(stmt_report_done,
+	"UPDATE report SET state = 'done', error = NULL, done_at = $2::timestamptz WHERE id = $1::bigint");
 DB_STMT(stmt_report_failed,
 	"UPDATE report SET state = 'failed', error = left($2, 2000) WHERE id = $1::bigint"
 	" AND (SELECT attempts >= max_attempts FROM job WHERE id = $3::bigint)");
@@ -407,6 +409,7 @@ static int store_pandoc(struct build *bd, enum report_format f, const struct buf
 static int build_files(struct build *bd)
 {
 	struct buf mdhtml, mdplain;
+	char now[32];
 	PGresult *r;
 	int rc = 0;
 
@@ -426,7 +429,9 @@ static int build_files(struct build *bd)
 		rc = store_pandoc(bd, REPORT_FORMAT_DOCX, &mdplain);
 	buf_free(&mdhtml);
 	buf_free(&mdplain);
-	if (rc == 0 && db_query(bd->w->db, &stmt_report_done, 1, (const char *const[]){ bd->report }, &r) == DB_OK)
+	clock_now_text(now);
+	if (rc == 0 && db_query(bd->w->db, &stmt_report_done, 2, (const char *const[]){ bd->report, now },
+				&r) == DB_OK)
 		PQclear(r);
 	else if (rc == 0) {
 		snprintf(bd->err, bd->n, "cannot mark the report done: %s", db_error(bd->w->db));

@@ -35,6 +35,7 @@ static const struct channel {
 	const char *name;
 	void (*deliver)(struct worker *w, const struct message *m, struct delivery *d);
 } channels[] = {
+	{ "webhook", webhook_deliver },
 	{ NULL, NULL },
 };
 
