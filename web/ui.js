@@ -93,7 +93,7 @@ export function failure(problem) {
 
 export function problemText(p) {
 	if (!p || !p.status) return t('error.network');
-	if (p.status === 403) return t('error.forbidden');
+	if (p.status === 403 && !String(p.type).endsWith('/csrf')) return t('error.forbidden');
 	if (p.status === 404) return t('error.not_found');
 	return p.detail || p.title || t('error.generic');
 }

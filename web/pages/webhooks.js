@@ -12,7 +12,7 @@ export default async function webhooks(main) {
 		const items = await all('/v1/webhooks', 500);
 		list.replaceChildren(items.length ? table(t('webhooks.caption'),
 			[t('webhooks.url'), t('webhooks.events'), t('webhooks.description'), t('webhooks.state')],
-			items.map((w) => [w.url, (w.events || []).join(', '), w.description || '—', w.state || (w.active === false ? t('no') : t('yes'))]))
+			items.map((w) => [w.url, (w.events || []).join(', '), w.description || '—', w.active === false ? `${t('no')}${w.disabled_reason ? `: ${w.disabled_reason}` : ''}` : t('yes')]))
 			: empty('webhooks.none'));
 	};
 	main.append(addForm(reload), h('h2', {}, t('webhooks.list')), list);
