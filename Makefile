@@ -52,6 +52,8 @@ EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)
 WEB_FILES = $(sort $(shell find web -type f ! -name '.*'))
 WEB_DIRS = $(shell find web -type d)
 EMBED_FILES += $(WEB_FILES)
+# the mail texts, one catalogue per language (lib/mail.c)
+EMBED_FILES += $(sort $(wildcard mail/*.json))
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)

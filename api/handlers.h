@@ -77,4 +77,10 @@ bool web_serves(const char *path);
 int h_web(struct request *rq);
 const char *web_bundle_id(void);
 
+/* notifications (SPEC 11): api/h_notifications.c */
+int h_outbox_list(struct request *rq);
+int h_reminders(struct request *rq);
+int h_unsubscribe_get(struct request *rq);
+int h_unsubscribe_post(struct request *rq);
+
 #endif

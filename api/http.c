@@ -711,13 +711,13 @@ static int http_admit(struct request *rq)
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (has_body(rq)) {
-		if (!(route->flags & ROUTE_BODY))
+		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM)))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
 					     NULL);
 		if (cl && (strlen(cl) > 9 || atol(cl) > BODY_MAX))
 			return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
 					     "the body is larger than 64 KiB", NULL);
-		if (!is_json_type(request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		if (!(route->flags & ROUTE_FORM) && !is_json_type(request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 			return reply_problem(rq, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
 					     "send the body as application/json in UTF-8", NULL);
 	}

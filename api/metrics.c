@@ -69,6 +69,29 @@ static void route_label(size_t i, char *out, size_t n)
 		snprintf(out, n, "%s %s", api_routes[i].method, api_routes[i].pattern);
 }
 
+/* The outbox's messages by channel and state, every pair (0 when none);
+ * left out while the database is unreachable. */
+DB_STMT(stmt_outbox_metrics,
+	"SELECT c.channel, s.state, count(o.id) AS n"
+	" FROM unnest('{mail,webhook}'::text[]) AS c (channel)"
+	" CROSS JOIN unnest('{queued,sending,held,sent,failed,cancelled}'::text[]) AS s (state)"
+	" LEFT JOIN outbox o ON o.channel = c.channel AND o.state = s.state"
+	" GROUP BY c.channel, s.state ORDER BY c.channel, s.state");
+
+static void outbox_metrics(struct request *rq, struct buf *b)
+{
+	PGresult *r;
+
+	if (db_query(request_db(rq), &stmt_outbox_metrics, 0, NULL, &r) != DB_OK)
+		return;
+	buf_adds(b, "# HELP workplan_outbox_messages Notifications in the outbox, by channel and state.\n"
+		    "# TYPE workplan_outbox_messages gauge\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_printf(b, "workplan_outbox_messages{channel=\"%s\",state=\"%s\"} %s\n",
+			   db_col(r, i, "channel"), db_col(r, i, "state"), db_col(r, i, "n"));
+	PQclear(r);
+}
+
 int h_metrics(struct request *rq)
 {
 	struct buf b;
@@ -156,6 +179,7 @@ int h_metrics(struct request *rq)
 		       "# TYPE workplan_cache_listening gauge\n"
 		       "workplan_cache_listening %d\n",
 		   cs.hits, cs.misses, cs.invalidations, cs.entries, cs.bytes, cs.listening);
+	outbox_metrics(rq, &b);
 	text = buf_steal(&b, &len);
 	ret = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);

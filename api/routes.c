@@ -65,6 +65,11 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/webhooks/{id}/rotate", ROUTE_VERSIONED, ROLE_COCHAIR, h_webhook_rotate },
 	{ "GET", "/v1/webhooks/{id}/deliveries", 0, ROLE_COCHAIR, h_webhook_deliveries },
 	{ "POST", "/v1/webhooks/{id}/deliveries/{d}/retry", 0, ROLE_COCHAIR, h_webhook_delivery_retry },
+	/* notifications (SPEC 11, api/h_notifications.c) */
+	{ "GET", "/v1/outbox", 0, ROLE_COCHAIR, h_outbox_list },
+	{ "GET", "/v1/reminders", 0, ROLE_LEAD, h_reminders },
+	{ "GET", "/v1/unsubscribe", ROUTE_PUBLIC, ROLE_NONE, h_unsubscribe_get },
+	{ "POST", "/v1/unsubscribe", ROUTE_PUBLIC | ROUTE_FORM, ROLE_NONE, h_unsubscribe_post },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

@@ -8,7 +8,8 @@ postgresql postgresql-client libpq-dev
 libmicrohttpd-dev libjansson-dev check libcurl4-openssl-dev
 gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 procps iproute2 curl libxml2-utils fontconfig unzip
-libreoffice-writer-nogui poppler-utils wrk chromium"
+libreoffice-writer-nogui poppler-utils wrk chromium
+python3-aiosmtpd"
 
 missing=""
 for p in $PACKAGES; do

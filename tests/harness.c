@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -725,4 +726,131 @@ struct resp *t_http_headers(const struct server *s, const char *from, const char
 	if (r->body)
 		r->json = json_loadb(r->body, r->len, 0, NULL);
 	return r;
+}
+
+/* The mail suites' SMTP server. */
+void t_smtpd_start(struct smtpd *m, int port)
+{
+	static int n;
+	char log[600], ready[600], portarg[16];
+
+	m->port = port ? port : t_free_port();
+	snprintf(m->dir, sizeof m->dir, "%s/smtpd-%d-%d-%d", env_var("WORKPLAN_TEST_LOGDIR"), (int)getpid(),
+		 m->port, ++n);
+	ck_assert_msg(mkdir(m->dir, 0755) == 0, "mkdir %s: %s", m->dir, strerror(errno));
+	snprintf(log, sizeof log, "%s.log", m->dir);
+	snprintf(ready, sizeof ready, "%s/ready", m->dir);
+	snprintf(portarg, sizeof portarg, "%d", m->port);
+	m->pid = fork();
+	if (m->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		close_inherited();
+		/* Debian's python3, which has python3-aiosmtpd */
+		execl("/usr/bin/python3", "python3", "tests/tools/smtpd.py", portarg, m->dir, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(m->pid > 0);
+	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++)
+		usleep(20000);
+	ck_assert_msg(access(ready, F_OK) == 0, "the SMTP server did not start (see %s)", log);
+}
+
+void t_smtpd_stop(struct smtpd *m)
+{
+	int status;
+
+	if (m->pid > 0) {
+		kill(m->pid, SIGTERM);
+		waitpid(m->pid, &status, 0);
+	}
+	m->pid = 0;
+}
+
+int t_smtpd_count(const struct smtpd *m)
+{
+	char path[600];
+	int n = 0;
+
+	for (;;) {
+		snprintf(path, sizeof path, "%s/%04d.eml", m->dir, n + 1);
+		if (access(path, F_OK) != 0)
+			return n;
+		n++;
+	}
+}
+
+int t_smtpd_wait(const struct smtpd *m, int n, int ms)
+{
+	long long end = t_ms() + ms;
+
+	while (t_smtpd_count(m) < n && t_ms() < end)
+		usleep(20000);
+	return t_smtpd_count(m);
+}
+
+static char *slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	char *s;
+
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	s = read_all(fd);
+	close(fd);
+	return s;
+}
+
+char *t_smtpd_raw(const struct smtpd *m, int i)
+{
+	char path[600];
+
+	snprintf(path, sizeof path, "%s/%04d.eml", m->dir, i);
+	return slurp(path);
+}
+
+char *t_smtpd_envelope(const struct smtpd *m, int i)
+{
+	char path[600];
+
+	snprintf(path, sizeof path, "%s/%04d.env", m->dir, i);
+	return slurp(path);
+}
+
+json_t *t_mail_parse(const char *path)
+{
+	char cmd[1200];
+	json_error_t err;
+	json_t *j;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/tools/mailparse.py '%s'", path);
+	f = t_popen(cmd);
+	ck_assert(f != NULL);
+	j = json_loadf(f, 0, &err);
+	ck_assert_msg(pclose(f) == 0 && j, "mailparse.py %s failed: %s", path, err.text);
+	return j;
+}
+
+json_t *t_smtpd_mail(const struct smtpd *m, int i)
+{
+	char path[600];
+
+	snprintf(path, sizeof path, "%s/%04d.eml", m->dir, i);
+	return t_mail_parse(path);
+}
+
+void t_smtpd_flag(const struct smtpd *m, const char *name, bool on)
+{
+	char path[600];
+
+	snprintf(path, sizeof path, "%s/%s", m->dir, name);
+	if (on)
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+	else
+		unlink(path);
 }

@@ -114,6 +114,29 @@ FILE *t_popen(const char *cmd);
 void t_cluster(const char *action);
 
 
+/* A real SMTP server (tests/tools/smtpd.py, Debian's python3-aiosmtpd) on
+ * a loopback port; it stores each message it accepts, as received, in dir
+ * (see the tool for how it answers). For the mail suites. */
+struct smtpd {
+	pid_t pid;
+	int port;
+	char dir[512];
+};
+/* Starts one on port (0: a free one), in a new empty folder. */
+void t_smtpd_start(struct smtpd *m, int port);
+void t_smtpd_stop(struct smtpd *m);
+/* Messages stored so far; t_smtpd_wait waits up to ms for n of them. */
+int t_smtpd_count(const struct smtpd *m);
+int t_smtpd_wait(const struct smtpd *m, int n, int ms);
+/* Message i (from 1) as received (caller frees), its envelope ("from\nto\n"),
+ * and as tests/tools/mailparse.py (Python's email package) reads it. */
+char *t_smtpd_raw(const struct smtpd *m, int i);
+char *t_smtpd_envelope(const struct smtpd *m, int i);
+json_t *t_smtpd_mail(const struct smtpd *m, int i);
+/* A mail file parsed by tests/tools/mailparse.py; caller decrefs. */
+json_t *t_mail_parse(const char *path);
+/* Creates or removes a control file in the server's folder (tempfail-all, slow). */
+void t_smtpd_flag(const struct smtpd *m, const char *name, bool on);
 
 /* One HTTP request with any header lines ("Name: value", NULL-ended; a
  * "Name:" line removes one curl would add), from a local address of ours

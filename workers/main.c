@@ -22,6 +22,9 @@
 #define POLL_MS 1000
 
 DB_STMT(stmt_schedule, "SELECT schedule_quarterly_report($1::timestamptz)");
+/* reporting reminders and review digests (migration 019), once per member
+ * and occasion however many workers run this */
+DB_STMT(stmt_schedule_notifications, "SELECT schedule_notifications($1::timestamptz)");
 
 static volatile sig_atomic_t stopping;
 
@@ -167,6 +170,13 @@ int main(void)
 					log_debug("scheduler: no quarterly report left to schedule");
 				PQclear(r);
 				last_schedule = now_us();
+			}
+			if (db_query(w.db, &stmt_schedule_notifications, 1, (const char *const[]){ now },
+				     &r) == DB_OK) {
+				log_msg(atoi(PQgetvalue(r, 0, 0)) ? LOG_INFO : LOG_DEBUG,
+					"scheduler at %s: %s reminders and digests written to the outbox", now,
+					PQgetvalue(r, 0, 0));
+				PQclear(r);
 			}
 		}
 		/* each minute, whether the hourly sweep is due (one worker does it) */

@@ -36,6 +36,7 @@ static const struct channel {
 	void (*deliver)(struct worker *w, const struct message *m, struct delivery *d);
 } channels[] = {
 	{ "webhook", webhook_deliver },
+	{ "mail", mail_deliver },
 	{ NULL, NULL },
 };
 
