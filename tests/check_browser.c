@@ -86,6 +86,7 @@ SCENARIO(update_form_works_with_the_keyboard_alone)
 SCENARIO(roles_are_offered_only_what_they_may_do)
 SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
+SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(languages_follow_the_member_then_the_browser)
 
 int main(void)
@@ -104,6 +105,7 @@ int main(void)
 	tcase_add_test(tc, roles_are_offered_only_what_they_may_do);
 	tcase_add_test(tc, cochair_reviews_updates);
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
+	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -387,6 +387,46 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// A co-chair invites a member from the Members page (the invitation
+	// mail waits in the outbox) and deactivates another, whose open page
+	// is signed out at its next step.
+	async cochair_invites_and_deactivates_members() {
+		const vctx = await newContext();
+		const viewer = await signIn(vctx, 'viewer', 'UNICEF');
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair');
+		await page.getByRole('navigation').getByRole('link', { name: 'Members', exact: true }).click();
+		await settled(page);
+		const invite = page.getByRole('button', { name: 'Invite member', exact: true });
+		await invite.click();
+		await expectSummary(page, ['Name', 'Email address']);
+		const email = `invited-${Date.now()}@example.org`;
+		await page.getByLabel('Name', { exact: true }).fill('Amina Diallo');
+		await page.getByLabel('Email address', { exact: true }).fill(email);
+		await page.getByLabel('Entity', { exact: true }).selectOption('UNESCO');
+		await page.getByLabel('Role', { exact: true }).selectOption('lead');
+		await page.getByLabel('Language', { exact: true }).selectOption('fr');
+		await invite.click();
+		await page.getByRole('status').filter({ hasText: 'Amina Diallo is invited' }).waitFor();
+		await settled(page);
+		check(await page.getByRole('cell', { name: email }).count() === 1, 'the invited member is not listed');
+		const members = (await api('GET', '/v1/members?limit=500')).data.items;
+		const amina = members.find((m) => m.email === email);
+		check(amina && amina.entity === 'UNESCO' && amina.role === 'lead' && amina.language === 'fr', `the member stored: ${JSON.stringify(amina)}`);
+		const mail = (await api('GET', '/v1/outbox?kind=invitation&limit=500')).data.items.filter((m) => m.recipient?.email === email);
+		check(mail.length === 1, `invitation mails to the new member: ${mail.length}`);
+		await axe(page, '/members after an invitation');
+
+		await page.getByRole('button', { name: `Deactivate ${viewer.member.name}`, exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'is deactivated' }).waitFor();
+		const after = (await api('GET', `/v1/members/${viewer.member.id}`)).data;
+		check(after.active === false, `the deactivated member is ${JSON.stringify(after)}`);
+		await viewer.page.getByRole('navigation').getByRole('link', { name: 'Reports', exact: true }).click();
+		await viewer.page.waitForURL(`${BASE}/sign-in`);
+		await vctx.close();
+		await ctx.close();
+	},
+
 	// The language: the member's setting, else the browser's; lang and dir
 	// follow; both catalogues hold every text the code asks for.
 	async languages_follow_the_member_then_the_browser() {

@@ -2,23 +2,25 @@
 // members (POST /v1/members: the invitation mail goes to the outbox, and
 // its link is shown here once).
 import { all, api, get } from '../api.js';
-import { busy, clearProblem, empty, field, h, loading, newId, notice, page, selectField, showProblem, table, t, when } from '../ui.js';
+import { busy, clearProblem, empty, field, h, loading, newId, notice, page, problemText, selectField, showProblem, table, t, when } from '../ui.js';
 
-export default async function members(main) {
+export default async function members(main, ctx) {
 	page(main, t('members.title'));
 	const wait = loading();
 	main.append(wait);
 	const list = h('div', {});
+	const said = h('div', {});
 	const reload = async () => {
 		const items = await all('/v1/members', 2000);
 		list.replaceChildren(items.length ? table(t('members.caption'),
-			[t('members.name'), t('members.email'), t('members.entity'), t('members.role'), t('members.language'), t('members.active')],
-			items.map((m) => [m.name, m.email, m.entity, t(`role.${m.role}`), m.language || '—', m.active === false ? t('no') : t('yes')]))
+			[t('members.name'), t('members.email'), t('members.entity'), t('members.role'), t('members.language'), t('members.active'), t('members.change')],
+			items.map((m) => [m.name, m.email, m.entity, t(`role.${m.role}`), m.language || '—', m.active === false ? t('no') : t('yes'),
+				m.id === ctx.me.id ? '—' : toggle(m, said, reload)]))
 			: empty('members.none'));
 	};
 	const entities = await all('/v1/entities');
 	wait.remove();
-	main.append(inviteForm(entities, reload), h('h2', {}, t('members.list')), list);
+	main.append(inviteForm(entities, reload), h('h2', {}, t('members.list')), said, list);
 	await reload();
 }
 
@@ -57,4 +59,27 @@ function inviteForm(entities, reload) {
 		msg.focus();
 	}));
 	return form;
+}
+
+// Deactivate (which ends the member's sessions and revokes its tokens) or
+// reactivate a member, at the version just read (If-Match).
+function toggle(m, said, reload) {
+	const active = m.active !== false;
+	const b = h('button', { type: 'button', class: active ? 'warning' : 'secondary', 'aria-label': t(active ? 'members.deactivate_who' : 'members.reactivate_who', { name: m.name }) },
+		t(active ? 'members.deactivate' : 'members.reactivate'));
+	b.addEventListener('click', busy(b, async () => {
+		let msg;
+		try {
+			const now = await api('GET', `/v1/members/${m.id}`);
+			await api('PATCH', `/v1/members/${m.id}`, { active: !active }, { 'If-Match': now.headers.get('ETag') });
+			msg = notice(t(active ? 'members.deactivated' : 'members.reactivated', { name: m.name }));
+		} catch (p) {
+			msg = h('p', { class: 'note', role: 'alert' }, problemText(p));
+		}
+		msg.setAttribute('tabindex', '-1');
+		said.replaceChildren(msg);
+		await reload();
+		msg.focus();
+	}));
+	return b;
 }
