@@ -296,6 +296,23 @@ START_TEST(an_invitation_signs_in_and_the_session_works_until_sign_out)
 	ck_assert_int_eq(json_integer_value(json_object_get(r->json, "id")), id);
 	ck_assert_str_eq(str(r->json, "entity"), "WHO");
 	t_resp_free(r);
+	/* and posts the quarter's update on an action WHO leads, from the
+	 * browser's origin: the co-chair's invitation is all a lead needs */
+	{
+		char *action = t_sql(db, "SELECT min(a.id) FROM action a JOIN action_lead l ON l.action_id = a.id"
+				      " WHERE l.entity = 'WHO' AND a.cycle = '2021'");
+
+		snprintf(sql, sizeof sql, "/v1/actions/%s/updates", action);
+		r = call("POST", sql, NULL, cookie, ORIGIN,
+			 "{\"period\":\"2021-Q3\",\"status\":\"on_track\",\"percent_complete\":30,"
+			 "\"narrative\":\"Posté par la nouvelle responsable.\"}");
+		ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+		t_resp_free(r);
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM status_update WHERE action_id = %s"
+			 " AND author_id = %ld", action, id);
+		ck_assert_int_eq(t_sql_long(db, sql), 1);
+		free(action);
+	}
 	/* the invitation works once */
 	ck_assert_ptr_null(sign_in_at(&srv, token, &id));
 	ck_assert_int_eq(id, 401);
