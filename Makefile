@@ -47,6 +47,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 TEST_HELPERS = $(BUILD)/tests/harness.o
 EMBED_FILES = $(sort $(wildcard sql/migrations/*.sql sql/seed/*.sql charts/*.gp)) api/openapi.json workers/reference.docx
+# the web app (api/h_web.c): every file under web/; its folders are
+# prerequisites too, so adding or removing a file rebuilds the list
+WEB_FILES = $(sort $(shell find web -type f ! -name '.*'))
+WEB_DIRS = $(shell find web -type d)
+EMBED_FILES += $(WEB_FILES)
 # the mail texts, one catalogue per language (lib/mail.c)
 EMBED_FILES += $(sort $(wildcard mail/*.json))
 
@@ -81,7 +86,7 @@ $(BUILD)/embed: tools/embed.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O1 -Wall -Wextra -Werror $< -o $@
 
-$(BUILD)/embedded.c: $(BUILD)/embed $(EMBED_FILES)
+$(BUILD)/embedded.c: $(BUILD)/embed $(EMBED_FILES) $(WEB_DIRS)
 	$(BUILD)/embed $(EMBED_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/embedded.o: $(BUILD)/embedded.c

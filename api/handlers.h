@@ -60,7 +60,6 @@ int h_auth_session_create(struct request *rq);
 int h_auth_session_delete(struct request *rq);
 
 /* Webhooks (api/h_webhooks.c, SPEC 11). */
-void webhooks_init(bool allow_private_addresses);
 int h_webhooks_list(struct request *rq);
 int h_webhook_create(struct request *rq);
 int h_webhook_get(struct request *rq);
@@ -69,6 +68,13 @@ int h_webhook_delete(struct request *rq);
 int h_webhook_rotate(struct request *rq);
 int h_webhook_deliveries(struct request *rq);
 int h_webhook_delivery_retry(struct request *rq);
+
+/* The web app (api/h_web.c): web_serves tells the paths it answers (every
+ * one outside /v1), h_web answers them; web_bundle_id is the hash in the
+ * URLs of its files. */
+bool web_serves(const char *path);
+int h_web(struct request *rq);
+const char *web_bundle_id(void);
 
 /* notifications (SPEC 11): api/h_notifications.c */
 int h_outbox_list(struct request *rq);

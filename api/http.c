@@ -7,6 +7,7 @@
 #include "http.h"
 #include "auth.h"
 #include "cache.h"
+#include "handlers.h"
 #include "jsonout.h"
 #include "jspec.h"
 #include "limit.h"
@@ -172,11 +173,18 @@ bool version_matches(const char *if_match, const char *representation, const cha
 }
 
 /* The headers every answer carries: what a member reads is theirs alone,
- * and every answer is revalidated before it is reused. */
-static void common_headers(struct request *rq, struct MHD_Response *resp)
+ * and every answer is revalidated before it is reused (unless the answer
+ * brings its own Cache-Control: the web app's fingerprinted files). */
+static void common_headers(struct request *rq, struct MHD_Response *resp,
+			   const char *const *headers)
 {
-	MHD_add_response_header(resp, "Cache-Control",
-				rq->who.member_id ? "private, no-cache" : "no-cache");
+	bool own = false;
+
+	for (const char *const *h = headers; h && h[0]; h += 2)
+		own |= !strcasecmp(h[0], "Cache-Control");
+	if (!own)
+		MHD_add_response_header(resp, "Cache-Control",
+					rq->who.member_id ? "private, no-cache" : "no-cache");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 }
 
@@ -204,12 +212,17 @@ static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
 	return ret;
 }
 
-static int reply_not_modified(struct request *rq, const char *etag)
+/* A 304 carries the headers the 200 would have (RFC 9110 15.4.5) but
+ * its content's. */
+static int reply_not_modified(struct request *rq, const char *etag, const char *const *headers)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
-	common_headers(rq, resp);
+	common_headers(rq, resp, headers);
 	MHD_add_response_header(resp, "ETag", etag);
+	for (; headers && headers[0]; headers += 2)
+		if (strcasecmp(headers[0], "ETag") && strcasecmp(headers[0], "Content-Type"))
+			MHD_add_response_header(resp, headers[0], headers[1]);
 	return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
 }
 
@@ -275,14 +288,14 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 			tag = etag;
 		}
 		if (inm && etag_matches(inm, tag, false) && !rq->cache_key.len)
-			return reply_not_modified(rq, tag);
+			return reply_not_modified(rq, tag, headers);
 	} else if ((status == 200 || status == 201) && !tag && rq->match.route &&
 		   (rq->match.route->flags & ROUTE_VERSIONED)) {
 		/* the new state's tag: what the next If-Match sends */
 		etag_of(body, len, etag);
 	}
 	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	common_headers(rq, resp);
+	common_headers(rq, resp, headers);
 	MHD_add_response_header(resp, "Content-Type", content_type);
 	if (!csp && is_document_type(content_type))
 		MHD_add_response_header(resp, "Content-Security-Policy", DOCUMENT_CSP);
@@ -295,7 +308,7 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 	/* a cacheable read: answer it, then keep the response (queued first,
 	 * so an invalidation right after the store cannot free it under us) */
 	if (inm && etag_matches(inm, tag, false))
-		ret = reply_not_modified(rq, tag);
+		ret = reply_not_modified(rq, tag, headers);
 	else {
 		ret = MHD_queue_response(rq->conn, status, resp);
 		rq->status = status;
@@ -369,14 +382,14 @@ static int reply_cached(struct request *rq)
 		return -1;
 	}
 	buf_free(&rq->cache_key);
-	return *h.etag ? reply_not_modified(rq, h.etag) : (int)h.ret;
+	return *h.etag ? reply_not_modified(rq, h.etag, NULL) : (int)h.ret;
 }
 
 int reply_empty(struct request *rq, unsigned status, const char *const *headers)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
-	common_headers(rq, resp);
+	common_headers(rq, resp, headers);
 	for (; headers && headers[0]; headers += 2)
 		MHD_add_response_header(resp, headers[0], headers[1]);
 	return queue(rq, status, resp);
@@ -644,6 +657,9 @@ static bool has_body(struct request *rq)
 	return (cl && strcmp(cl, "0")) || request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* Every path outside /v1: the web app's files and shell. */
+static const struct route web_route = { "GET", "/*", ROUTE_PUBLIC, ROLE_NONE, h_web };
+
 /* Everything decided from the request line and headers alone. Returns -1
  * to go on reading the body, otherwise the result of a queued reply. */
 static int http_admit(struct request *rq)
@@ -655,6 +671,13 @@ static int http_admit(struct request *rq)
 	int retry_after;
 
 	rr = router_match(api_routes, method, rq->path, &rq->match);
+	/* outside /v1, the web app (api/h_web.c) */
+	if (rr == ROUTER_NOT_FOUND && web_serves(rq->path)) {
+		rr = strcmp(method, "GET") ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_FOUND;
+		rq->match.route = &web_route;
+		rq->match.index = METRICS_WEB;
+		snprintf(rq->match.allow, sizeof rq->match.allow, "GET, HEAD");
+	}
 	if (rr == ROUTER_NOT_FOUND)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such resource", NULL);
 	if (rr == ROUTER_METHOD_NOT_ALLOWED) {

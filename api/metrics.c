@@ -26,14 +26,18 @@ struct route_stats {
 	atomic_ulong count;
 };
 
-/* slot MAX_ROUTES holds requests that matched no route */
-static struct route_stats stats[MAX_ROUTES + 1];
+/* slot MAX_ROUTES holds requests that matched no route, the next one
+ * those of the web app (api/h_web.c) */
+#define WEB_SLOT (MAX_ROUTES + 1)
+static struct route_stats stats[WEB_SLOT + 1];
 static atomic_int db_busy;
 static atomic_ulong auth_failed, auth_limited;
 
 void metrics_request(int route, int status, long long us)
 {
-	struct route_stats *s = &stats[route >= 0 && route < MAX_ROUTES ? route : MAX_ROUTES];
+	struct route_stats *s = &stats[route == METRICS_WEB         ? WEB_SLOT
+				       : route >= 0 && route < MAX_ROUTES ? route
+									  : MAX_ROUTES];
 	size_t b = 0;
 
 	if (status >= STATUS_MIN && status <= STATUS_MAX)
@@ -59,6 +63,8 @@ static void route_label(size_t i, char *out, size_t n)
 {
 	if (i == MAX_ROUTES)
 		snprintf(out, n, "unmatched");
+	else if (i == WEB_SLOT)
+		snprintf(out, n, "web");
 	else
 		snprintf(out, n, "%s %s", api_routes[i].method, api_routes[i].pattern);
 }
@@ -99,8 +105,8 @@ int h_metrics(struct request *rq)
 	buf_init(&b, 4 << 20);
 	buf_adds(&b, "# HELP workplan_http_requests_total HTTP requests answered, by route and status.\n"
 		     "# TYPE workplan_http_requests_total counter\n");
-	for (size_t i = 0; i <= MAX_ROUTES; i++) {
-		if (i >= nroutes && i != MAX_ROUTES)
+	for (size_t i = 0; i <= WEB_SLOT; i++) {
+		if (i >= nroutes && i < MAX_ROUTES)
 			continue;
 		route_label(i, label, sizeof label);
 		for (int st = STATUS_MIN; st <= STATUS_MAX; st++) {
@@ -113,10 +119,10 @@ int h_metrics(struct request *rq)
 	}
 	buf_adds(&b, "# HELP workplan_http_request_duration_seconds Time from request to response, by route.\n"
 		     "# TYPE workplan_http_request_duration_seconds histogram\n");
-	for (size_t i = 0; i <= MAX_ROUTES; i++) {
+	for (size_t i = 0; i <= WEB_SLOT; i++) {
 		unsigned long cum = 0, count = atomic_load(&stats[i].count);
 
-		if ((i >= nroutes && i != MAX_ROUTES) || !count)
+		if ((i >= nroutes && i < MAX_ROUTES) || !count)
 			continue;
 		route_label(i, label, sizeof label);
 		for (size_t k = 0; k <= NBUCKETS; k++) {

@@ -10,6 +10,8 @@ gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 procps iproute2 curl libxml2-utils fontconfig unzip
 libreoffice-writer-nogui poppler-utils wrk chromium
 python3-aiosmtpd"
+# the webhook tests' receiver checks signatures with Python's own hmac
+PACKAGES="$PACKAGES python3"
 
 missing=""
 for p in $PACKAGES; do
@@ -22,7 +24,20 @@ done
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	missing="$missing nodejs npm"
 fi
-[ -z "$missing" ] && exit 0
+# The browser tests' drivers from npm, pinned by tests/browser/package-lock.json:
+# playwright-core (drives Debian's chromium) and @axe-core/playwright.
+browser_npm() {
+	dir=$(dirname "$0")/../tests/browser
+	if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+		[ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		echo "deps: installing playwright-core and @axe-core/playwright (npm ci in tests/browser)"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+if [ -z "$missing" ]; then
+	browser_npm
+	exit 0
+fi
 
 cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -33,3 +48,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 sh -c "$cmd"
+browser_npm
