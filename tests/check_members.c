@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1126,6 +1127,39 @@ START_TEST(workplan_admin_link_prints_a_sign_in_link_that_works)
 }
 END_TEST
 
+/* The contract with the mail composer (workers/mail.c): an invitation
+ * and a sign-in link become mails that hold their link. No SMTP server
+ * here, so they are held for co-chairs to read. */
+START_TEST(invitations_and_links_become_mails_with_their_link)
+{
+	static const char *const env[] = { "WORKPLAN_NOW=" T0, "WORKPLAN_PUBLIC_URL=" PUBLIC_URL,
+					   NULL };
+	long id = invite("Mailed Person", "mailed.person@unitar.org", "UNITAR", "viewer");
+	char sql[512], *invitation, *link, *text = NULL;
+	struct resp *r;
+	pid_t w;
+
+	invitation = mailed_token("mailed.person@unitar.org", "invitation");
+	r = ask_link("127.0.0.29", "mailed.person@unitar.org");
+	t_resp_free(r);
+	link = mailed_token("mailed.person@unitar.org", "sign-in");
+	w = t_worker_start(db, env);
+	for (int k = 0; k < 2; k++) {
+		snprintf(sql, sizeof sql,
+			 "SELECT composed->>'text' FROM outbox WHERE member_id = %ld AND kind = '%s'"
+			 " AND state = 'held'", id, k ? "sign-in" : "invitation");
+		for (int i = 0; i < 500 && !(text = t_sql(db, sql)); i++)
+			usleep(20000);
+		ck_assert_msg(text != NULL, "the %s mail was not composed", k ? "sign-in" : "invitation");
+		ck_assert_msg(strstr(text, k ? link : invitation), "%s", text);
+		free(text);
+	}
+	t_worker_stop(w, SIGTERM);
+	free(invitation);
+	free(link);
+}
+END_TEST
+
 /* The pillar list counts the current quarter of the service's clock (it
  * read the machine's time before), as /v1/progress does. */
 START_TEST(pillars_count_the_quarter_of_the_service_clock)
@@ -1183,6 +1217,7 @@ int main(void)
 	tcase_add_test(tc, members_are_listed_by_entity_role_and_activity);
 	tcase_add_test(tc, workplan_admin_link_prints_a_sign_in_link_that_works);
 	tcase_add_test(tc, pillars_count_the_quarter_of_the_service_clock);
+	tcase_add_test(tc, invitations_and_links_become_mails_with_their_link);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
