@@ -26,18 +26,21 @@
 #define TEXT_OF(x) TEXT_OF_(x)
 
 DB_STMT(stmt_me,
-	"SELECT (member_json(m)::jsonb || jsonb_build_object("
-	"  'pillars', coalesce((SELECT jsonb_agg(DISTINCT pl.pillar ORDER BY pl.pillar)"
+	"SELECT json_build_object("
+	"  'id', m.id, 'name', m.name, 'email', m.email, 'entity', m.entity, 'role', m.role,"
+	"  'language', m.language, 'active', m.active, 'created_at', utc_text(m.created_at),"
+	"  'version', m.version::text,"
+	"  'pillars', coalesce((SELECT json_agg(DISTINCT pl.pillar ORDER BY pl.pillar)"
 	"    FROM pillar_lead pl WHERE pl.entity = m.entity), '[]'),"
 	/* what a member may post on: a co-chair any action in use, a lead
 	 * those its entity leads (as POST .../updates decides), a viewer none */
 	"  'actions', CASE m.role"
-	"    WHEN 'cochair' THEN coalesce((SELECT jsonb_agg(a.id ORDER BY a.id) FROM action a"
+	"    WHEN 'cochair' THEN coalesce((SELECT json_agg(a.id ORDER BY a.id) FROM action a"
 	"      WHERE NOT a.archived), '[]')"
-	"    WHEN 'lead' THEN coalesce((SELECT jsonb_agg(a.id ORDER BY a.id) FROM action a"
+	"    WHEN 'lead' THEN coalesce((SELECT json_agg(a.id ORDER BY a.id) FROM action a"
 	"      WHERE NOT a.archived AND EXISTS (SELECT 1 FROM action_lead l"
 	"        WHERE l.action_id = a.id AND l.entity = m.entity)), '[]')"
-	"    ELSE '[]' END))::text"
+	"    ELSE '[]' END)::text"
 	" FROM member m WHERE m.id = $1::bigint");
 DB_STMT(stmt_members_list,
 	"SELECT member_json(m)::text, m.id::text AS cursor FROM member m"

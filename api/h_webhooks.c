@@ -6,6 +6,7 @@
  * private address unless WORKPLAN_WEBHOOK_ALLOW_PRIVATE) and again by
  * the worker on the address it connects to. PATCH takes If-Match. */
 #include "clock.h"
+#include "config.h"
 #include "handlers.h"
 #include "jspec.h"
 #include "query.h"
@@ -279,7 +280,7 @@ static int hook_reply(struct request *rq, struct hook_write *w, enum db_rc rc, u
 	else if (rc != DB_OK)
 		ret = reply_db_failure(rq, rc);
 	else if (status == 204)
-		ret = reply_text(rq, 204, "text/plain; charset=utf-8", "", 0);
+		ret = reply_empty(rq, 204, NULL);
 	else {
 		body = secret ? with_secret(w->json, secret) : xstrdup(w->json);
 		snprintf(location, sizeof location, "/v1/webhooks/%s", w->id);
@@ -290,13 +291,6 @@ static int hook_reply(struct request *rq, struct hook_write *w, enum db_rc rc, u
 	}
 	free(w->json);
 	return ret;
-}
-
-static bool allow_private; /* WORKPLAN_WEBHOOK_ALLOW_PRIVATE */
-
-void webhooks_init(bool allow_private_addresses)
-{
-	allow_private = allow_private_addresses;
 }
 
 /* The body of POST (create) and PATCH: url checked (and normalised into
@@ -326,7 +320,7 @@ static bool hook_body(struct request *rq, bool create, struct hook_write *w, cha
 	if (list && !(*events = events_literal(list, errors)))
 		ok = false;
 	if (url) {
-		if (webhook_url_check(url, allow_private, norm, norm_len, err, sizeof err)) {
+		if (webhook_url_check(url, http_config()->webhook_allow_private, norm, norm_len, err, sizeof err)) {
 			w->url = norm;
 		} else {
 			js_error(errors, "url", err);

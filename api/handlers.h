@@ -60,7 +60,6 @@ int h_auth_session_create(struct request *rq);
 int h_auth_session_delete(struct request *rq);
 
 /* Webhooks (api/h_webhooks.c, SPEC 11). */
-void webhooks_init(bool allow_private_addresses);
 int h_webhooks_list(struct request *rq);
 int h_webhook_create(struct request *rq);
 int h_webhook_get(struct request *rq);

@@ -5,7 +5,6 @@
  * 10 s), exit. */
 #include "cache.h"
 #include "chartwait.h"
-#include "handlers.h"
 #include "config.h"
 #include "http.h"
 #include "limit.h"
@@ -99,7 +98,6 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	http_init(cfg.database_url, cfg.statement_timeout_ms);
 	http_set_config(&cfg);
-	webhooks_init(cfg.webhook_allow_private);
 	cache_start(cfg.database_url, (size_t)cfg.cache_mb << 20);
 	limit_init(cfg.rate_limit, cfg.auth_failures, cfg.max_per_ip);
 	chartwait_start(cfg.database_url, cfg.chart_waiting_max, cfg.chart_queue_per_member);

@@ -80,6 +80,7 @@
 	X(REVIEW_DIGEST_DAILY, "daily") SEP()      \
 	X(REVIEW_DIGEST_WEEKLY, "weekly") SEP()    \
 	X(REVIEW_DIGEST_OFF, "off")
+
 /* The events a webhook can subscribe to (SPEC 11, contract); the same
  * list as webhook_event_types() of migration 017. */
 #define WEBHOOK_EVENT_TABLE(X, SEP)                          \

@@ -404,6 +404,14 @@ START_TEST(a_retry_after_a_crash_sends_the_same_message_id_and_bytes)
 	assert_well_formed(a);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a, "body")), PUBLIC_URL "/v1/reports/7"));
 	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM outbox"), 2);
+	/* composed again from scratch (a worker killed before it stored what
+	 * it composed), it is still the same bytes */
+	free(t_sql(db, "UPDATE outbox SET state = 'queued', composed = NULL, due_at = NULL"));
+	ck_assert(wait_state(id, "sent", 20000));
+	ck_assert_int_eq(t_smtpd_wait(&m, 3, 5000), 3);
+	free(second);
+	second = t_smtpd_raw(&m, 3);
+	ck_assert_str_eq(first, second);
 	json_decref(a);
 	json_decref(b);
 	free(first);
@@ -423,7 +431,7 @@ static void attempts_until(const struct smtpd *m, long long id, int from, int n,
 	for (int k = from; k <= n; k++) {
 		char sql[300], *due;
 		pid_t w = worker(m, now);
-		long long end = t_ms() + 20000;
+		long long end = t_ms() + 60000; /* a worker starting on a loaded machine */
 
 		snprintf(sql, sizeof sql,
 			 "SELECT count(*) FROM outbox WHERE id = %lld AND state <> 'sending' AND attempts = %d", id, k);
@@ -510,27 +518,17 @@ START_TEST(a_permanent_refusal_fails_at_once)
 }
 END_TEST
 
-/* Hostile members: a name with CR/LF reaches one To header and one
- * recipient; an address no header can carry fails with a clear error; an
+/* Hostile members: a name with quotes, angle brackets and commas reaches
+ * one To header as one display name, and one recipient; an address no header can carry fails with a clear error; an
  * inactive member's mail is cancelled. Nothing crashes the worker. */
-/* A name with CR/LF, as one written before the database refused control
- * characters in names (migration 018) would be: the mail layer has its
- * own defence. */
-static long long eve_member(void)
-{
-	long long id;
-
-	free(t_sql(db, "ALTER TABLE member DROP CONSTRAINT member_name_printable"));
-	id = add_member("E'Eve\\r\\nBcc: victim@example.org'", "eve@example.org", "WHO", "en");
-	free(t_sql(db, "ALTER TABLE member ADD CONSTRAINT member_name_printable"
-		       " CHECK (name !~ '[[:cntrl:]]') NOT VALID"));
-	return id;
-}
-
 START_TEST(hostile_members_never_reach_a_header)
 {
 	struct smtpd m;
-	long long eve = eve_member();
+	/* control characters in a name the database refuses since 018 (the
+	 * composer's own guard is tested above); quotes, brackets and commas
+	 * it takes */
+	long long eve = add_member("'Eve\" <attacker@evil.org>, Bcc: victim@example.org, \"x'", "eve@example.org",
+				   "WHO", "en");
 	long long bad = add_member("'Bad'", "a<b>@example.org", "WHO", "en");
 	long long longer = add_member("'Long'",
 				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.org",
@@ -562,6 +560,9 @@ START_TEST(hostile_members_never_reach_a_header)
 	assert_well_formed(j);
 	ck_assert_int_eq(header_count(j, "bcc"), 0);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "to_addresses")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "to_addresses"), 0)), "eve@example.org");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "to_names"), 0)),
+			 "Eve\" <attacker@evil.org>, Bcc: victim@example.org, \"x");
 	env = t_smtpd_envelope(&m, 1);
 	ck_assert_str_eq(env, "workplan@example.org\neve@example.org\n");
 	free(env);

@@ -10,10 +10,12 @@
  * addresses of their own, as the per-address limit counts them. */
 #include "harness.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define T0 "2021-10-20T09:00:00Z"
 #define PUBLIC_URL "https://workplan.example.org"
@@ -238,6 +240,15 @@ START_TEST(an_invitation_signs_in_and_the_session_works_until_sign_out)
 	snprintf(sql, sizeof sql, "/v1/members/%ld", id);
 	ck_assert_str_eq(location, sql);
 	free(location);
+	/* the answer's ETag is the member's: what a GET of it gives */
+	{
+		char *etag = t_header(r, "ETag"), *again = etag_of_member(id);
+
+		ck_assert_ptr_nonnull(etag);
+		ck_assert_str_eq(etag, again);
+		free(etag);
+		free(again);
+	}
 	/* the link: public URL, a fragment, 7 days on the service's clock */
 	ck_assert(!strncmp(str(inv, "url"), PUBLIC_URL "/sign-in#wpl_", strlen(PUBLIC_URL) + 13));
 	ck_assert(!strncmp(str(inv, "expires_at"), "2021-10-27T09:", 14));
@@ -602,6 +613,27 @@ START_TEST(a_deactivated_members_token_and_session_stop_at_once)
 		ck_assert_int_eq(me_status(&other, bearer, NULL), 200);
 		ck_assert_int_eq(me_status(&other, NULL, cookie), 200);
 	}
+	/* a sign-out here reaches the other API's memory too */
+	{
+		char *second;
+
+		r = ask_link("127.0.0.27", "leaving.person@ohchr.org");
+		t_resp_free(r);
+		token = mailed_token("leaving.person@ohchr.org", "sign-in");
+		second = sign_in(token);
+		free(token);
+		ck_assert_int_eq(me_status(&other, NULL, second), 200);
+		ck_assert_int_eq(me_status(&other, NULL, second), 200);
+		r = call("DELETE", "/v1/auth/session", NULL, second, ORIGIN, NULL);
+		ck_assert_int_eq(r->status, 204);
+		t_resp_free(r);
+		ck_assert_int_eq(me_status(&api, NULL, second), 401);
+		for (int i = 0; i < 150 && me_status(&other, NULL, second) != 401; i++)
+			usleep(20000);
+		ck_assert_int_eq(me_status(&other, NULL, second), 401);
+		ck_assert_int_eq(me_status(&other, NULL, cookie), 200);
+		free(second);
+	}
 	ck_assert_int_eq(patch_member(id, "{\"active\":false}"), 200);
 	/* at once here; within a notification there */
 	ck_assert_int_eq(me_status(&api, bearer, NULL), 401);
@@ -816,6 +848,63 @@ START_TEST(the_last_active_cochair_cannot_be_demoted_or_deactivated)
 			 1);
 	t_server_stop(&s);
 	free(only);
+}
+END_TEST
+
+/* Two co-chairs demoted at the same instant, by two transactions each of
+ * which alone would leave a co-chair: one commits, the other is refused,
+ * never both (the trigger's lock makes the second wait for the first and
+ * read what it committed). The database's own guard, so it holds for the
+ * API and for anyone with SQL. */
+START_TEST(two_cochairs_demoted_at_once_leave_one)
+{
+	char own[64], sql[128], *a_token, *b_token;
+	PGconn *first, *second;
+	PGresult *res;
+	long a, b;
+	bool waiting = false;
+
+	t_db_create(own, sizeof own, true);
+	a_token = t_member_token(own, "a.chair@ohchr.org", "cochair", "OHCHR");
+	b_token = t_member_token(own, "b.chair@unesco.org", "cochair", "UNESCO");
+	a = t_sql_long(own, "SELECT id FROM member WHERE email = 'a.chair@ohchr.org'");
+	b = t_sql_long(own, "SELECT id FROM member WHERE email = 'b.chair@unesco.org'");
+	first = PQconnectdb(t_conninfo(own));
+	second = PQconnectdb(t_conninfo(own));
+	ck_assert(PQstatus(first) == CONNECTION_OK && PQstatus(second) == CONNECTION_OK);
+	snprintf(sql, sizeof sql, "BEGIN; UPDATE member SET active = false WHERE id = %ld", a);
+	res = PQexec(first, sql);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	snprintf(sql, sizeof sql, "UPDATE member SET role = 'viewer' WHERE id = %ld", b);
+	ck_assert(PQsendQuery(second, sql));
+	/* the second waits for the first to end */
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+		 PQbackendPID(second));
+	for (int i = 0; i < 250 && !waiting; i++) {
+		res = PQexec(first, sql);
+		waiting = atoi(PQgetvalue(res, 0, 0)) == 1;
+		PQclear(res);
+		if (!waiting)
+			usleep(20000);
+	}
+	ck_assert_msg(waiting, "the second transaction did not wait for the first");
+	res = PQexec(first, "COMMIT");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	res = PQgetResult(second);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME), "member_last_cochair");
+	PQclear(res);
+	while ((res = PQgetResult(second)))
+		PQclear(res);
+	PQfinish(first);
+	PQfinish(second);
+	ck_assert_int_eq(t_sql_long(own, "SELECT count(*) FROM member WHERE role = 'cochair' AND active"),
+			 1);
+	free(a_token);
+	free(b_token);
 }
 END_TEST
 
@@ -1070,6 +1159,7 @@ int main(void)
 	tcase_add_test(tc, viewers_and_leads_cannot_list_or_create_members);
 	tcase_add_test(tc, duplicate_emails_are_409_and_stale_edits_412);
 	tcase_add_test(tc, the_last_active_cochair_cannot_be_demoted_or_deactivated);
+	tcase_add_test(tc, two_cochairs_demoted_at_once_leave_one);
 	tcase_add_test(tc, hostile_member_input_is_refused_and_writes_nothing);
 	tcase_add_test(tc, me_lists_the_pillars_led_and_the_actions_one_may_post_on);
 	tcase_add_test(tc, notification_settings_are_read_and_changed);

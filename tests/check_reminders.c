@@ -378,6 +378,11 @@ START_TEST(unsubscribe_by_post_works_and_get_does_nothing)
 	r = via(&p, false, "POST", url, NULL, "application/x-www-form-urlencoded", form);
 	ck_assert_int_eq(r->status, 200);
 	t_resp_free(r);
+	/* the member's version moved once, and the audit trail says who */
+	ck_assert_int_eq(t_sql_long(db, "SELECT version FROM member WHERE email = 'focal@who.int'"), 2);
+	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM audit a JOIN member m ON a.row_key = m.id::text"
+					" WHERE m.email = 'focal@who.int' AND a.table_name = 'member'"
+					" AND a.actor = 'unsubscribe:member:' || m.id"), 1);
 	t_prism_stop(&p);
 	t_server_stop(&s);
 
@@ -415,11 +420,11 @@ START_TEST(review_digests_go_daily_or_weekly_and_only_when_updates_wait)
 	t_server_stop(&s);
 	two_workers_at("2021-11-22T10:00:00Z");
 	two_workers_at("2021-11-22T16:00:00Z");
-	ck_assert_int_eq(mails_to("cochair@ohchr.org", "1 updates wait"), 1);
-	ck_assert_int_eq(mails_to("cochair@unesco.org", "1 updates wait"), 1);
+	ck_assert_int_eq(mails_to("cochair@ohchr.org", "waiting for review: 1"), 1);
+	ck_assert_int_eq(mails_to("cochair@unesco.org", "waiting for review: 1"), 1);
 	two_workers_at("2021-11-23T09:00:00Z");
-	ck_assert_int_eq(mails_to("cochair@ohchr.org", "wait"), 2);
-	ck_assert_int_eq(mails_to("cochair@unesco.org", "wait"), 1);
+	ck_assert_int_eq(mails_to("cochair@ohchr.org", "waiting for review"), 2);
+	ck_assert_int_eq(mails_to("cochair@unesco.org", "waiting for review"), 1);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM outbox WHERE kind = 'review-digest'"), 3);
 	/* the digest names the update and has an unsubscribe link */
 	{

@@ -15,7 +15,7 @@ static const char *const visibilities[] = { "internal", "public", NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *narrative = NULL, *title = NULL, *date = NULL, *url = NULL;
+	const char *narrative = NULL, *title = NULL, *date = NULL, *url = NULL, *email = NULL;
 	long long pc = -1;
 	int period = 0, status = -1, visibility = -1;
 	bool flag = false;
@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ .name = "visibility", .type = JS_ENUM, .choices = visibilities, .out = &visibility },
 		{ .name = "due", .type = JS_DATE, .out = &date },
 		{ .name = "public", .type = JS_BOOL, .out = &flag },
+		{ .name = "email", .type = JS_EMAIL, .max = 254, .out = &email },
 		{ .name = "tags", .type = JS_STRINGS, .max = 10, .out = &tags },
 		{ .name = "evidence", .type = JS_OBJECTS, .max = 10, .sub = evidence_spec,
 		  .out = &evidence },
@@ -53,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(status >= 0 && status < 6);
 			FUZZ_ASSERT(!narrative || strlen(narrative) >= 1);
 			FUZZ_ASSERT(!evidence || json_array_size(evidence) <= 10);
+			/* an accepted address is one line of printable ASCII with one @ */
+			FUZZ_ASSERT(!email || (strlen(email) <= 254 && strchr(email, '@') &&
+					       !strchr(strchr(email, '@') + 1, '@') &&
+					       strspn(email, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							     "0123456789!#$%&'*+-/=?^_`{|}~.@") == strlen(email)));
 		} else {
 			FUZZ_ASSERT(json_array_size(errors) > 0);
 			for (size_t i = 0; i < json_array_size(errors); i++)
