@@ -17,7 +17,6 @@
 
 static char db[64];
 static char *cochair, *unodc, *who, *viewer;
-static long long unodc2, gone, quiet;
 static struct smtpd smtp;
 
 static long long add_member(const char *name, const char *email, const char *entity, const char *language)
@@ -38,9 +37,9 @@ static void setup(void)
 	unodc = t_member_token(db, "focal@unodc.org", "lead", "UNODC");
 	who = t_member_token(db, "focal@who.int", "lead", "WHO");
 	viewer = t_member_token(db, "staff@unicef.org", "viewer", "UNICEF");
-	unodc2 = add_member("Deuxième point focal", "second@unodc.org", "UNODC", "fr");
-	gone = add_member("Gone", "gone@unodc.org", "UNODC", "en");
-	quiet = add_member("Quiet", "quiet@unodc.org", "UNODC", "en");
+	add_member("Deuxième point focal", "second@unodc.org", "UNODC", "fr");
+	add_member("Gone", "gone@unodc.org", "UNODC", "en");
+	add_member("Quiet", "quiet@unodc.org", "UNODC", "en");
 	free(t_sql(db, "UPDATE member SET active = false WHERE email = 'gone@unodc.org'"));
 	free(t_sql(db, "UPDATE member SET reminders = false WHERE email = 'quiet@unodc.org'"));
 	/* these tests count reminders; digests have their own */
@@ -286,9 +285,6 @@ START_TEST(reminders_across_a_quarter_go_once_each_to_whom_has_not_reported)
 	t_resp_free(r);
 	t_prism_stop(&prism);
 	t_server_stop(&s);
-	(void)unodc2;
-	(void)gone;
-	(void)quiet;
 }
 END_TEST
 
