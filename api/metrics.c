@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES METRICS_MAX_ROUTES
 #define STATUS_MIN 100
 #define STATUS_MAX 599
 

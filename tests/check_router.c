@@ -1,5 +1,6 @@
 /* The router: exact matches, parameters, 404 against 405, the API table. */
 #include "harness.h"
+#include "metrics.h"
 #include "router.h"
 
 #include <string.h>
@@ -77,6 +78,8 @@ START_TEST(api_table_is_well_formed)
 	struct route_match m;
 
 	ck_assert_uint_gt(api_route_count(), 2);
+	/* every route has its own metrics series */
+	ck_assert_uint_le(api_route_count(), METRICS_MAX_ROUTES);
 	for (size_t i = 0; i < api_route_count(); i++) {
 		const struct route *r = &api_routes[i];
 
