@@ -806,7 +806,8 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 struct head {
 	size_t bytes;
 	bool nul;
-	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type;
+	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type,
+	    origin;
 };
 
 static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -823,6 +824,7 @@ static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char
 		{ MHD_HTTP_HEADER_AUTHORIZATION, offsetof(struct head, authorization) },
 		{ "Idempotency-Key", offsetof(struct head, idempotency_key) },
 		{ MHD_HTTP_HEADER_CONTENT_TYPE, offsetof(struct head, content_type) },
+		{ "Origin", offsetof(struct head, origin) },
 	};
 
 	(void)kind;
@@ -866,6 +868,8 @@ static void head_check(struct request *rq, const char *version)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Idempotency-Key header");
 	if (h.content_type > 1)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Content-Type header");
+	if (h.origin > 1) /* the cross-site check reads the first (http.c) */
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Origin header");
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
