@@ -12,6 +12,8 @@ libreoffice-writer-nogui poppler-utils wrk chromium
 python3-aiosmtpd"
 # the webhook tests' receiver checks signatures with Python's own hmac
 PACKAGES="$PACKAGES python3"
+# check_cli reads docs/workplan.1 with man --warnings (groff-base formats it)
+PACKAGES="$PACKAGES man-db groff-base"
 
 missing=""
 for p in $PACKAGES; do
