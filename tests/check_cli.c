@@ -253,17 +253,22 @@ START_TEST(login_keeps_url_and_token_in_a_file_only_its_owner_reads)
 	 * command line holds the URL alone */
 	run = cli_start(home, NULL, (const char *const[]){ "login", u, NULL });
 	snprintf(proc, sizeof proc, "/proc/%d/cmdline", (int)run.pid);
-	usleep(100000);
-	fd = open(proc, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	n = read(fd, cmdline, sizeof cmdline - 1);
-	close(fd);
-	ck_assert_int_gt(n, 0);
-	for (ssize_t i = 0; i < n; i++)
-		if (!cmdline[i])
-			cmdline[i] = ' ';
-	cmdline[n] = '\0';
-	ck_assert_ptr_nonnull(strstr(cmdline, "login"));
+	/* until the child has become workplan (exec done) */
+	for (long long deadline = t_ms() + 10000;;) {
+		fd = open(proc, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		n = read(fd, cmdline, sizeof cmdline - 1);
+		close(fd);
+		ck_assert_int_ge(n, 0);
+		for (ssize_t i = 0; i < n; i++)
+			if (!cmdline[i])
+				cmdline[i] = ' ';
+		cmdline[n] = '\0';
+		if (strstr(cmdline, "workplan login") || t_ms() > deadline)
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(strstr(cmdline, "workplan login"), "cmdline: %s", cmdline);
 	ck_assert_ptr_null(strstr(cmdline, lead));
 	snprintf(line, sizeof line, "%s\n", lead);
 	r = cli_finish(run, line);
