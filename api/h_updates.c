@@ -292,6 +292,7 @@ int h_update_get(struct request *rq)
 	if (!request_id(rq, 0, &n))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
 	snprintf(id, sizeof id, "%lld", n);
+	request_cache_tag(rq, "U U%s", id);
 	return reply_document(rq, &stmt_update_get, 1, (const char *const[]){ id }, "no such update");
 }
 
@@ -388,6 +389,7 @@ int h_action_updates(struct request *rq)
 	if (!request_id(rq, 0, &n))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
 	snprintf(id, sizeof id, "%lld", n);
+	request_cache_tag(rq, "A A%s", id);
 	rc = db_query(request_db(rq), &stmt_action_exists, 1, (const char *const[]){ id }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
@@ -425,6 +427,10 @@ int h_updates_feed(struct request *rq)
 	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
 	if (has_period)
 		period_format(period, per);
+	if (has_pillar)
+		request_cache_tag(rq, "P P%lld", pillar);
+	else
+		request_cache_tag(rq, "L");
 	return reply_list(rq, &stmt_updates_feed, 6,
 		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
 					     has_pillar ? p : NULL, has_period ? per : NULL,
@@ -467,6 +473,7 @@ int h_export_csv(struct request *rq)
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	period_format(period, per);
+	request_cache_tag(rq, "L");
 	rc = db_query(request_db(rq), &stmt_export, 1, (const char *const[]){ per }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
