@@ -28,7 +28,7 @@ int cmd_actions(int argc, char **argv)
 	};
 	const char *pillar = NULL, *cycle = NULL;
 	char entity[32] = "", b[7][32];
-	json_t *items = json_array(), *v;
+	json_t *items, *v;
 	struct answer a = { 0 };
 	struct conf c;
 	bool mine = false;
@@ -48,13 +48,12 @@ int cmd_actions(int argc, char **argv)
 		case 'c': cycle = optarg; break;
 		case 'j': cli.json = true; break;
 		case 'h': fputs(actions_help, stdout); return EXIT_OK;
-		default: json_decref(items); return opt_bad("actions", argv);
+		default: return opt_bad("actions", argv);
 		}
 	}
-	if (optind < argc) {
-		json_decref(items);
+	if (optind < argc)
 		return usage_error("actions", "unexpected '%s'", argv[optind]);
-	}
+	items = json_array();
 	rc = conf_load(&c);
 	if (rc == EXIT_OK && mine) {
 		rc = client_get(&c, "/v1/me", &a);

@@ -340,6 +340,12 @@ int client_problem(const struct answer *a, const char *what, const char *const *
 	json_t *errors = json_object_get(a->json, "errors"), *e;
 	size_t i;
 
+	if (a->status >= 300 && a->status < 400) {
+		fprintf(stderr, "%s: %s: the service answered %ld, a redirect to %s, not followed (the "
+				"token goes to the URL you gave, nowhere else): check that URL\n",
+			cli.prog, what, a->status, a->location[0] ? a->location : "(nowhere)");
+		return EXIT_REFUSED;
+	}
 	if (cli.json && a->json)
 		client_print_json(a);
 	fprintf(stderr, "%s: %s refused: %s (%ld)%s%s\n", cli.prog, what,

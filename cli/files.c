@@ -306,8 +306,8 @@ int cmd_report(int argc, char **argv)
 		json_dumpf(doc, stdout, JSON_COMPACT);
 		putchar('\n');
 	} else if (rc == EXIT_OK) {
-		printf("Wrote %s (%s bytes): the %s %s of report %s\n", out, jtext(file, "bytes", b[0]),
-		       format, kind, jtext(doc, "id", b[1]));
+		printf("Wrote %s (%s bytes): report %s, %s %s, %s\n", out, jtext(file, "bytes", b[0]),
+		       jtext(doc, "id", b[1]), kind, period, format);
 	}
 	json_decref(doc);
 	return rc;

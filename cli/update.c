@@ -205,10 +205,10 @@ int cmd_import(int argc, char **argv)
 		{ 0 },
 	};
 	const char *period = NULL, *file, *type;
-	char key[80], *data, *path, b[32];
+	char key[80], *data, *path, b[4][32];
 	struct answer a = { 0 };
 	struct conf c;
-	size_t len;
+	size_t len, i;
 	json_t *n;
 	int o, rc;
 
@@ -252,11 +252,13 @@ int cmd_import(int argc, char **argv)
 	} else if (rc == EXIT_OK && cli.json) {
 		client_print_json(&a);
 	} else if (rc == EXIT_OK) {
-		n = json_object_get(a.json, "items");
-		if (json_is_array(n))
-			printf("Imported %zu updates for %s from %s\n", json_array_size(n), period, file);
-		else
-			printf("Imported %s for %s (%s)\n", file, period, jtext(a.json, "created", b));
+		/* a line per row, then the counts */
+		json_array_foreach(json_object_get(a.json, "rows"), i, n)
+			printf("row %s: action %s %s (update %s)\n", jtext(n, "row", b[0]),
+			       jtext(n, "action_id", b[1]), jtext(n, "result", b[2]),
+			       jtext(n, "update_id", b[3]));
+		printf("Imported %s for %s: %s created, %s unchanged\n", file, period,
+		       jtext(a.json, "created", b[0]), jtext(a.json, "unchanged", b[1]));
 	}
 	answer_free(&a);
 	return rc;

@@ -253,17 +253,22 @@ START_TEST(login_keeps_url_and_token_in_a_file_only_its_owner_reads)
 	 * command line holds the URL alone */
 	run = cli_start(home, NULL, (const char *const[]){ "login", u, NULL });
 	snprintf(proc, sizeof proc, "/proc/%d/cmdline", (int)run.pid);
-	usleep(100000);
-	fd = open(proc, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	n = read(fd, cmdline, sizeof cmdline - 1);
-	close(fd);
-	ck_assert_int_gt(n, 0);
-	for (ssize_t i = 0; i < n; i++)
-		if (!cmdline[i])
-			cmdline[i] = ' ';
-	cmdline[n] = '\0';
-	ck_assert_ptr_nonnull(strstr(cmdline, "login"));
+	/* until the child has become workplan (exec done) */
+	for (long long deadline = t_ms() + 10000;;) {
+		fd = open(proc, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		n = read(fd, cmdline, sizeof cmdline - 1);
+		close(fd);
+		ck_assert_int_ge(n, 0);
+		for (ssize_t i = 0; i < n; i++)
+			if (!cmdline[i])
+				cmdline[i] = ' ';
+		cmdline[n] = '\0';
+		if (strstr(cmdline, "workplan login") || t_ms() > deadline)
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(strstr(cmdline, "workplan login"), "cmdline: %s", cmdline);
 	ck_assert_ptr_null(strstr(cmdline, lead));
 	snprintf(line, sizeof line, "%s\n", lead);
 	r = cli_finish(run, line);
@@ -490,6 +495,7 @@ END_TEST
 struct proxy {
 	int listen_fd, port, upstream;
 	bool drop_first;
+	const char *answer; /* answer this to every request, forwarding none */
 	int connections;
 	char first[65536];
 	size_t first_len;
@@ -558,7 +564,8 @@ static void write_all(int fd, const char *s, size_t n)
 static void *proxy_main(void *cls)
 {
 	struct proxy *p = cls;
-	static char req[1 << 20], ans[4 << 20];
+	enum { REQ_MAX = 1 << 20, ANS_MAX = 4 << 20 };
+	char *req = malloc(REQ_MAX), *ans = malloc(ANS_MAX);
 
 	while (!p->stop) {
 		struct pollfd pl = { p->listen_fd, POLLIN, 0 };
@@ -572,10 +579,15 @@ static void *proxy_main(void *cls)
 		if (c < 0)
 			continue;
 		p->connections++;
-		rl = read_message(c, req, sizeof req, false);
+		rl = read_message(c, req, REQ_MAX, false);
 		if (p->connections == 1) {
 			p->first_len = rl < sizeof p->first ? rl : sizeof p->first - 1;
 			memcpy(p->first, req, p->first_len);
+		}
+		if (p->answer) {
+			write_all(c, p->answer, strlen(p->answer));
+			close(c);
+			continue;
 		}
 		u = connect_to(p->upstream);
 		eol = memchr(req, '\n', rl);
@@ -583,7 +595,7 @@ static void *proxy_main(void *cls)
 			write_all(u, req, eol + 1 - req);
 			write_all(u, "Connection: close\r\n", 19);
 			write_all(u, eol + 1, rl - (eol + 1 - req));
-			al = read_message(u, ans, sizeof ans, true);
+			al = read_message(u, ans, ANS_MAX, true);
 			if (!(p->drop_first && p->connections == 1))
 				write_all(c, ans, al);
 		}
@@ -591,16 +603,19 @@ static void *proxy_main(void *cls)
 			close(u);
 		close(c);
 	}
+	free(req);
+	free(ans);
 	return NULL;
 }
 
-static void proxy_start(struct proxy *p, bool drop_first)
+static void proxy_start(struct proxy *p, bool drop_first, const char *answer)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof a;
 
 	memset(p, 0, sizeof *p);
 	p->drop_first = drop_first;
+	p->answer = answer;
 	p->upstream = srv.port;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -628,7 +643,7 @@ START_TEST(a_connection_lost_mid_update_is_retried_without_doubling)
 	long id;
 
 	snprintf(action, sizeof action, "%ld", who_action);
-	proxy_start(&p, true);
+	proxy_start(&p, true, NULL);
 	snprintf(url, sizeof url, "WORKPLAN_URL=http://127.0.0.1:%d", p.port);
 	snprintf(tok, sizeof tok, "WORKPLAN_TOKEN=%s", lead);
 	r = cli_run(home, (const char *const[]){ url, tok, NULL }, NULL,
@@ -709,10 +724,60 @@ START_TEST(usage_errors_exit_2_and_every_command_has_help)
 	for (int i = 0; commands[i]; i++)
 		ck_assert_ptr_nonnull(strstr(r.out, commands[i]));
 	result_free(&r);
+	/* a token or URL that would break out of its header line */
+	{
+		char u[64], url[80];
+
+		url_of(&srv, u, sizeof u);
+		snprintf(url, sizeof url, "WORKPLAN_URL=%s", u);
+		r = cli_run(home, (const char *const[]){ url, "WORKPLAN_TOKEN=wpt_x\r\nX-Role: cochair",
+							 NULL },
+			    NULL, (const char *const[]){ "actions", NULL });
+		ck_exit(r, 2);
+		ck_assert_ptr_nonnull(strstr(r.err, "WORKPLAN_TOKEN"));
+		result_free(&r);
+		r = cli_run(home, (const char *const[]){ "WORKPLAN_URL=http://a b/", "WORKPLAN_TOKEN=wpt_x",
+							 NULL },
+			    NULL, (const char *const[]){ "actions", NULL });
+		ck_exit(r, 2);
+		ck_assert_ptr_nonnull(strstr(r.err, "WORKPLAN_URL"));
+		result_free(&r);
+		r = cli_run(home, NULL, "wpt_a b\n", (const char *const[]){ "login", u, NULL });
+		ck_exit(r, 2);
+		result_free(&r);
+	}
 	/* nothing configured at all */
 	r = cli_run(home, NULL, NULL, (const char *const[]){ "actions", NULL });
 	ck_exit(r, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "workplan login"));
+	result_free(&r);
+	rm_rf(home);
+	free(home);
+}
+END_TEST
+
+/* A redirect would carry the token to another host: not followed. */
+START_TEST(a_redirect_is_not_followed)
+{
+	char *home = home_new(), url[80], tok[600], answer[256];
+	static struct proxy p, elsewhere;
+	struct result r;
+
+	proxy_start(&elsewhere, false, NULL);
+	snprintf(answer, sizeof answer,
+		 "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d/v1/actions\r\n"
+		 "Content-Length: 0\r\nConnection: close\r\n\r\n", elsewhere.port);
+	proxy_start(&p, false, answer);
+	snprintf(url, sizeof url, "WORKPLAN_URL=http://127.0.0.1:%d", p.port);
+	snprintf(tok, sizeof tok, "WORKPLAN_TOKEN=%s", lead);
+	r = cli_run(home, (const char *const[]){ url, tok, NULL }, NULL,
+		    (const char *const[]){ "actions", NULL });
+	proxy_stop(&p);
+	proxy_stop(&elsewhere);
+	ck_exit(r, 1);
+	ck_assert_msg(strstr(r.err, "not followed"), "%s", r.err);
+	ck_assert_int_eq(p.connections, 1);
+	ck_assert_int_eq(elsewhere.connections, 0);
 	result_free(&r);
 	rm_rf(home);
 	free(home);
@@ -900,7 +965,7 @@ START_TEST(import_sends_the_file_with_its_type_and_key)
 	f = fopen(file, "w");
 	fputs(csv, f);
 	fclose(f);
-	proxy_start(&p, false);
+	proxy_start(&p, false, NULL);
 	snprintf(url, sizeof url, "WORKPLAN_URL=http://127.0.0.1:%d", p.port);
 	snprintf(tok, sizeof tok, "WORKPLAN_TOKEN=%s", lead);
 	r = cli_run(home, (const char *const[]){ url, tok, NULL }, NULL,
@@ -964,6 +1029,7 @@ int main(void)
 	tcase_add_test(tc, a_connection_lost_mid_update_is_retried_without_doubling);
 	tcase_add_test(tc, usage_errors_exit_2_and_every_command_has_help);
 	tcase_add_test(tc, an_unreachable_service_exits_3);
+	tcase_add_test(tc, a_redirect_is_not_followed);
 	tcase_add_test(tc, reporting_shows_who_has_not_reported);
 	tcase_add_test(tc, a_cochair_builds_a_report_with_progress_and_a_lead_gets_it);
 	tcase_add_test(tc, chart_writes_an_svg_and_a_pdf);
