@@ -411,9 +411,164 @@ static void md_side_event(struct buf *b, const struct report_doc *d)
 	}
 }
 
+/* A value of the vocabulary as words: "partly_accepted" -> "partly accepted". */
+static const char *words_of(const char *value, char *out, size_t n)
+{
+	snprintf(out, n, "%s", value);
+	for (char *p = out; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return out;
+}
+
+/* counts: [{"value":v,"inputs":n}] as a table of two columns. */
+static void md_counts(struct buf *b, json_t *counts, const char *head, enum report_target t)
+{
+	struct table tb;
+	json_t *v;
+	size_t i;
+
+	if (!json_array_size(counts)) {
+		buf_adds(b, "\nNone.\n\n");
+		return;
+	}
+	table_begin(&tb, b, t, (const char *const[]){ head, "Inputs", NULL }, "|--------------------|------|");
+	json_array_foreach(counts, i, v) {
+		char n[24], w[64];
+
+		snprintf(n, sizeof n, "%lld", num(v, "inputs"));
+		table_row(&tb, (const char *const[]){ words_of(str(v, "value"), w, sizeof w), n, NULL });
+	}
+	table_end(&tb);
+}
+
+/* Each input of a list: its title, state and public answer, and the key
+ * actions it led to. */
+static void md_inputs(struct buf *b, json_t *inputs)
+{
+	json_t *in, *a;
+	size_t i, k;
+	char w[32];
+
+	json_array_foreach(inputs, i, in) {
+		buf_adds(b, "- **");
+		md(b, str(in, "title"));
+		buf_printf(b, "** (%s)", words_of(str(in, "state"), w, sizeof w));
+		if (*str(in, "public_answer")) {
+			buf_adds(b, ": ");
+			md(b, str(in, "public_answer"));
+		}
+		json_array_foreach(json_object_get(in, "actions"), k, a) {
+			buf_adds(b, k ? "; " : " Key actions: ");
+			md(b, str(a, "title"));
+		}
+		buf_adds(b, "\n");
+	}
+	buf_adds(b, "\n");
+}
+
+/* A call's inputs: counts, then by pillar with their state and public
+ * answer, then the key actions they led to. Nothing of who sent them is
+ * in the snapshot but their type, language and country. */
+static void md_consultation(struct buf *b, const struct report_doc *d, enum report_target t)
+{
+	json_t *s = d->snap, *c = json_object_get(s, "consultation"), *p, *a, *v;
+	const char *key;
+	struct table tb;
+	size_t i;
+
+	buf_adds(b, "UN Network on Racial Discrimination and Protection of Minorities. Call for inputs: **");
+	md(b, str(c, "title"));
+	buf_adds(b, "**, open from ");
+	md(b, str(c, "opens_at"));
+	buf_adds(b, " to ");
+	md(b, str(c, "closes_at"));
+	buf_printf(b, " (UTC). Inputs received: %lld.\n\n", num(s, "inputs"));
+	buf_adds(b, "## Inputs by state\n");
+	table_begin(&tb, b, t, (const char *const[]){ "State", "Inputs", NULL }, "|--------------------|------|");
+	json_object_foreach(json_object_get(s, "by_state"), key, v) {
+		char n[24], w[32];
+
+		snprintf(n, sizeof n, "%lld", (long long)json_integer_value(v));
+		table_row(&tb, (const char *const[]){ words_of(key, w, sizeof w), n, NULL });
+	}
+	table_end(&tb);
+	buf_adds(b, "## Who sent inputs\n\n### By contributor type\n");
+	md_counts(b, json_object_get(s, "by_contributor_type"), "Contributor type", t);
+	buf_adds(b, "### By language\n");
+	md_counts(b, json_object_get(s, "by_language"), "Language", t);
+	buf_adds(b, "### By country\n");
+	md_counts(b, json_object_get(s, "by_country"), "Country", t);
+	json_array_foreach(json_object_get(s, "pillars"), i, p) {
+		buf_printf(b, "## Pillar %lld: ", num(p, "number"));
+		md(b, str(p, "name"));
+		buf_adds(b, "\n\n");
+		md_inputs(b, json_object_get(p, "inputs"));
+	}
+	if (json_array_size(json_object_get(s, "unassigned"))) {
+		buf_adds(b, "## Inputs not assigned to a pillar\n\n");
+		md_inputs(b, json_object_get(s, "unassigned"));
+	}
+	buf_adds(b, "## Key actions the inputs led to\n");
+	if (!json_array_size(json_object_get(s, "actions")))
+		buf_adds(b, "\nNone yet.\n\n");
+	else {
+		table_begin(&tb, b, t, (const char *const[]){ "Key action", "Pillar", "Inputs", NULL },
+			    "|------------------------------------|------|------|");
+		json_array_foreach(json_object_get(s, "actions"), i, a) {
+			char pillar[24], n[24];
+
+			snprintf(pillar, sizeof pillar, "%lld", num(a, "pillar"));
+			snprintf(n, sizeof n, "%lld", num(a, "inputs"));
+			table_row(&tb, (const char *const[]){ str(a, "title"), pillar, n, NULL });
+		}
+		table_end(&tb);
+	}
+	buf_adds(b, "## Annex: the data\n\nThe CSV and JSON files of this report hold the inputs listed"
+		    " above, with their state, public answer and key actions.\n");
+}
+
+/* The rest of an input's row, after its pillar's cells. */
+static void csv_input(struct buf *b, json_t *in)
+{
+	json_t *a;
+	size_t k;
+
+	buf_printf(b, ",%lld,", num(in, "id"));
+	buf_csv(b, str(in, "title"), true);
+	buf_printf(b, ",%s,", str(in, "state"));
+	buf_csv(b, str(in, "public_answer"), true);
+	buf_adds(b, ",");
+	json_array_foreach(json_object_get(in, "actions"), k, a)
+		buf_printf(b, "%s%lld", k ? ";" : "", num(a, "id"));
+	buf_adds(b, "\r\n");
+}
+
+/* One row per input and pillar (an input of no pillar: one row, pillar empty). */
+static void csv_consultation(struct buf *b, const struct report_doc *d)
+{
+	json_t *p, *in;
+	size_t i;
+
+	buf_adds(b, "pillar,pillar_name,input_id,title,state,public_answer,action_ids\r\n");
+	json_array_foreach(json_object_get(d->snap, "pillars"), i, p)
+		for (size_t k = 0; k < json_array_size(json_object_get(p, "inputs")); k++) {
+			in = json_array_get(json_object_get(p, "inputs"), k);
+			buf_printf(b, "%lld,", num(p, "number"));
+			buf_csv(b, str(p, "name"), true);
+			csv_input(b, in);
+		}
+	json_array_foreach(json_object_get(d->snap, "unassigned"), i, in) {
+		buf_adds(b, ",");
+		csv_input(b, in);
+	}
+}
+
 void report_markdown(struct buf *b, const struct report_doc *d, enum report_target t)
 {
-	if (d->quarterly)
+	if (d->consultation)
+		md_consultation(b, d, t);
+	else if (d->quarterly)
 		md_quarterly(b, d, t);
 	else
 		md_side_event(b, d);
@@ -425,6 +580,10 @@ void report_csv(struct buf *b, const struct report_doc *d)
 	json_t *p, *a;
 	size_t i, k;
 
+	if (d->consultation) {
+		csv_consultation(b, d);
+		return;
+	}
 	buf_adds(b, internal ? "pillar,pillar_name,action_id,title,leads,status,percent,last_update,updated_at,narrative\r\n"
 			     : "pillar,pillar_name,title,status,percent,period,updated_at,public_summary\r\n");
 	json_array_foreach(json_object_get(d->snap, "pillars"), i, p) {
