@@ -28,6 +28,8 @@ SANFLAGS =
 endif
 
 PKGS = libpq libmicrohttpd jansson libcurl
+# the spreadsheet round trip (api/h_sheet.c, lib/sheet.c)
+PKGS += xlsxwriter libzip libxml-2.0
 # Recursively expanded, so pkg-config runs after scripts/deps.sh installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))

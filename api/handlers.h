@@ -82,4 +82,8 @@ int h_reminders(struct request *rq);
 int h_unsubscribe_get(struct request *rq);
 int h_unsubscribe_post(struct request *rq);
 
+/* the spreadsheet round trip (SPEC 14): api/h_sheet.c */
+int h_me_template(struct request *rq);
+int h_updates_import(struct request *rq);
+
 #endif

@@ -751,9 +751,17 @@ static int http_admit(struct request *rq)
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (has_body(rq)) {
-		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM)))
+		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM | ROUTE_UPLOAD)))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
 					     NULL);
+		/* a file: its type is decided by its content, by the handler */
+		if (route->flags & ROUTE_UPLOAD) {
+			if (cl && (strlen(cl) > 9 || atol(cl) > UPLOAD_MAX))
+				return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
+						     "the file is larger than 4 MiB", NULL);
+			rq->body.max = UPLOAD_MAX;
+			return -1;
+		}
 		if (cl && (strlen(cl) > 9 || atol(cl) > BODY_MAX))
 			return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
 					     "the body is larger than 64 KiB", NULL);
@@ -770,7 +778,9 @@ static int http_dispatch(struct request *rq)
 	const struct route *route = rq->match.route;
 
 	if (rq->body_too_large)
-		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, "the body is larger than 64 KiB",
+		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
+				     route->flags & ROUTE_UPLOAD ? "the file is larger than 4 MiB"
+								 : "the body is larger than 64 KiB",
 				     NULL);
 	if (route->flags & ROUTE_CACHE) {
 		int ret = reply_cached(rq);
