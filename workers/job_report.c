@@ -36,6 +36,7 @@
 DB_STMT(stmt_report_load,
 	"SELECT r.kind, r.audience, r.language, period_idx(r.period) AS period, r.formats::text AS formats,"
 	" CASE WHEN r.kind = 'side-event' THEN report_side_event(period_idx(r.period), r.event_id)::text"
+	"      WHEN r.kind = 'consultation' THEN report_consultation(r.consultation_id)::text"
 	"      WHEN r.audience = 'public' THEN report_quarterly_public(period_idx(r.period))::text"
 	"      ELSE report_quarterly(period_idx(r.period))::text END AS snapshot,"
 	" (SELECT c.start_year * 4 FROM cycle c"
@@ -208,6 +209,7 @@ static bool wants(const struct build *bd, enum report_format format)
 static int build_load(struct build *bd)
 {
 	PGresult *r, *u;
+	enum report_kind kind;
 	struct buf title;
 	json_t *vars;
 	bool quarterly;
@@ -220,8 +222,15 @@ static int build_load(struct build *bd)
 		snprintf(bd->err, bd->n, "report %s is missing", bd->report);
 		return -1;
 	}
-	quarterly = vocab_find(report_kind_names, db_col(r, 0, "kind")) == REPORT_KIND_QUARTERLY;
+	if (vocab_find(report_kind_names, db_col(r, 0, "kind")) < 0) {
+		snprintf(bd->err, bd->n, "report %s: unknown kind %s", bd->report, db_col(r, 0, "kind"));
+		PQclear(r);
+		return -1;
+	}
+	kind = (enum report_kind)vocab_find(report_kind_names, db_col(r, 0, "kind"));
+	quarterly = kind == REPORT_KIND_QUARTERLY;
 	bd->doc.quarterly = quarterly;
+	bd->doc.consultation = kind == REPORT_KIND_CONSULTATION;
 	bd->doc.public = vocab_find(audience_names, db_col(r, 0, "audience")) == AUDIENCE_PUBLIC;
 	bd->period = (int)db_int(r, 0, "period");
 	snprintf(bd->formats, sizeof bd->formats, "%s", db_col(r, 0, "formats"));
@@ -243,15 +252,15 @@ static int build_load(struct build *bd)
 	period_format(bd->period, bd->per);
 	vars = json_pack("{s:s}", "period", bd->per);
 	buf_init(&title, sizeof bd->title - 1);
-	report_textf(&title, &bd->doc, !quarterly ? "report.title.side_event"
+	/* fixed words: the call's own title is text of the body, escaped */
+	report_textf(&title, &bd->doc, kind == REPORT_KIND_CONSULTATION ? "report.title.consultation"
+				       : !quarterly ? "report.title.side_event"
 				       : bd->doc.public ? "report.title.public" : "report.title.quarterly",
 		     vars);
 	snprintf(bd->title, sizeof bd->title, "%s", title.data ? title.data : "");
 	buf_free(&title);
 	json_decref(vars);
-	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s",
-		 report_kind_names[quarterly ? REPORT_KIND_QUARTERLY : REPORT_KIND_SIDE_EVENT], bd->per,
-		 bd->report);
+	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s", report_kind_names[kind], bd->per, bd->report);
 	return 0;
 }
 

@@ -481,9 +481,195 @@ static void md_side_event(struct buf *b, const struct report_doc *d)
 	}
 }
 
+/* A value of a vocabulary in the report's language: the catalogue's
+ * report.<vocabulary>.<value>, else the value as words ("partly_accepted"
+ * -> "partly accepted"); country and language codes stay codes. */
+static const char *value_text(const struct report_doc *d, const char *vocabulary, const char *value,
+			      char *out, size_t n)
+{
+	char key[96];
+	const char *s;
+
+	snprintf(key, sizeof key, "report.%s.%s", vocabulary, value);
+	s = json_string_value(json_object_get(d->text, key));
+	snprintf(out, n, "%s", s ? s : value);
+	for (char *p = out; !s && *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return out;
+}
+
+/* counts: [{"value":v,"inputs":n}] as a table of two columns. */
+static void md_counts(struct buf *b, const struct report_doc *d, json_t *counts, const char *vocabulary,
+		      const char *head, enum report_target t)
+{
+	struct table tb;
+	json_t *v;
+	size_t i;
+
+	if (!json_array_size(counts)) {
+		buf_printf(b, "\n%s\n\n", report_text(d, "report.none_sentence"));
+		return;
+	}
+	table_begin(&tb, b, t, (const char *const[]){ report_text(d, head), report_text(d, "report.col.inputs"), NULL },
+		    "|--------------------|------|");
+	json_array_foreach(counts, i, v) {
+		char n[24], w[128];
+
+		snprintf(n, sizeof n, "%lld", num(v, "inputs"));
+		table_row(&tb, (const char *const[]){ value_text(d, vocabulary, str(v, "value"), w, sizeof w), n,
+						      NULL });
+	}
+	table_end(&tb);
+}
+
+/* Each input of a list: its title, state and public answer, and the key
+ * actions it led to. */
+static void md_inputs(struct buf *b, const struct report_doc *d, json_t *inputs)
+{
+	json_t *in, *a;
+	size_t i, k;
+	char w[128];
+
+	json_array_foreach(inputs, i, in) {
+		buf_adds(b, "- **");
+		md(b, str(in, "title"));
+		buf_printf(b, "** (%s)", value_text(d, "input_state", str(in, "state"), w, sizeof w));
+		if (*str(in, "public_answer")) {
+			buf_adds(b, ": ");
+			md(b, str(in, "public_answer"));
+		}
+		json_array_foreach(json_object_get(in, "actions"), k, a) {
+			if (!k)
+				buf_printf(b, " %s ", report_text(d, "report.consultation.led_to"));
+			else
+				buf_adds(b, "; ");
+			md(b, str(a, "title"));
+		}
+		buf_adds(b, "\n");
+	}
+	buf_adds(b, "\n");
+}
+
+/* A call's inputs: counts, then by pillar with their state and public
+ * answer, then the key actions they led to. Nothing of who sent them is
+ * in the snapshot but their type, language and country. */
+static void md_consultation(struct buf *b, const struct report_doc *d, enum report_target t)
+{
+	json_t *s = d->snap, *c = json_object_get(s, "consultation"), *p, *a, *v, *vars;
+	const char *key;
+	struct buf title;
+	struct table tb;
+	size_t i;
+
+	buf_init(&title, 1 << 16);
+	md(&title, str(c, "title"));
+	vars = json_pack("{s:s, s:s, s:s, s:I}", "title", title.data ? title.data : "", "opens",
+			 str(c, "opens_at"), "closes", str(c, "closes_at"), "inputs", (json_int_t)num(s, "inputs"));
+	buf_printf(b, "%s ", report_text(d, "report.network"));
+	report_textf(b, d, "report.consultation.intro", vars);
+	json_decref(vars);
+	buf_free(&title);
+	buf_printf(b, "\n\n## %s\n", report_text(d, "report.consultation.by_state"));
+	table_begin(&tb, b, t,
+		    (const char *const[]){ report_text(d, "report.col.state"), report_text(d, "report.col.inputs"),
+					   NULL },
+		    "|--------------------|------|");
+	json_object_foreach(json_object_get(s, "by_state"), key, v) {
+		char n[24], w[128];
+
+		snprintf(n, sizeof n, "%lld", (long long)json_integer_value(v));
+		table_row(&tb, (const char *const[]){ value_text(d, "input_state", key, w, sizeof w), n, NULL });
+	}
+	table_end(&tb);
+	buf_printf(b, "## %s\n\n### %s\n", report_text(d, "report.consultation.who"),
+		   report_text(d, "report.consultation.by_type"));
+	md_counts(b, d, json_object_get(s, "by_contributor_type"), "contributor", "report.col.contributor_type", t);
+	buf_printf(b, "### %s\n", report_text(d, "report.consultation.by_language"));
+	md_counts(b, d, json_object_get(s, "by_language"), "language", "report.col.language", t);
+	buf_printf(b, "### %s\n", report_text(d, "report.consultation.by_country"));
+	md_counts(b, d, json_object_get(s, "by_country"), "country", "report.col.country", t);
+	json_array_foreach(json_object_get(s, "pillars"), i, p) {
+		struct buf name;
+
+		buf_init(&name, 1 << 16);
+		md(&name, str(p, "name"));
+		vars = json_pack("{s:I, s:s}", "number", (json_int_t)num(p, "number"), "name",
+				 name.data ? name.data : "");
+		buf_adds(b, "## ");
+		report_textf(b, d, "report.pillar_heading", vars);
+		buf_adds(b, "\n\n");
+		json_decref(vars);
+		buf_free(&name);
+		md_inputs(b, d, json_object_get(p, "inputs"));
+	}
+	if (json_array_size(json_object_get(s, "unassigned"))) {
+		buf_printf(b, "## %s\n\n", report_text(d, "report.consultation.unassigned"));
+		md_inputs(b, d, json_object_get(s, "unassigned"));
+	}
+	buf_printf(b, "## %s\n", report_text(d, "report.consultation.actions"));
+	if (!json_array_size(json_object_get(s, "actions")))
+		buf_printf(b, "\n%s\n\n", report_text(d, "report.consultation.none_yet"));
+	else {
+		table_begin(&tb, b, t,
+			    (const char *const[]){ report_text(d, "report.col.action"),
+						   report_text(d, "report.col.pillar"),
+						   report_text(d, "report.col.inputs"), NULL },
+			    "|------------------------------------|------|------|");
+		json_array_foreach(json_object_get(s, "actions"), i, a) {
+			char pillar[24], n[24];
+
+			snprintf(pillar, sizeof pillar, "%lld", num(a, "pillar"));
+			snprintf(n, sizeof n, "%lld", num(a, "inputs"));
+			table_row(&tb, (const char *const[]){ str(a, "title"), pillar, n, NULL });
+		}
+		table_end(&tb);
+	}
+	buf_printf(b, "## %s\n\n%s\n", report_text(d, "report.annex"),
+		   report_text(d, "report.consultation.annex"));
+}
+
+/* The rest of an input's row, after its pillar's cells. */
+static void csv_input(struct buf *b, json_t *in)
+{
+	json_t *a;
+	size_t k;
+
+	buf_printf(b, ",%lld,", num(in, "id"));
+	buf_csv(b, str(in, "title"), true);
+	buf_printf(b, ",%s,", str(in, "state"));
+	buf_csv(b, str(in, "public_answer"), true);
+	buf_adds(b, ",");
+	json_array_foreach(json_object_get(in, "actions"), k, a)
+		buf_printf(b, "%s%lld", k ? ";" : "", num(a, "id"));
+	buf_adds(b, "\r\n");
+}
+
+/* One row per input and pillar (an input of no pillar: one row, pillar empty). */
+static void csv_consultation(struct buf *b, const struct report_doc *d)
+{
+	json_t *p, *in;
+	size_t i;
+
+	buf_adds(b, "pillar,pillar_name,input_id,title,state,public_answer,action_ids\r\n");
+	json_array_foreach(json_object_get(d->snap, "pillars"), i, p)
+		for (size_t k = 0; k < json_array_size(json_object_get(p, "inputs")); k++) {
+			in = json_array_get(json_object_get(p, "inputs"), k);
+			buf_printf(b, "%lld,", num(p, "number"));
+			buf_csv(b, str(p, "name"), true);
+			csv_input(b, in);
+		}
+	json_array_foreach(json_object_get(d->snap, "unassigned"), i, in) {
+		buf_adds(b, ",");
+		csv_input(b, in);
+	}
+}
+
 void report_markdown(struct buf *b, const struct report_doc *d, enum report_target t)
 {
-	if (d->quarterly)
+	if (d->consultation)
+		md_consultation(b, d, t);
+	else if (d->quarterly)
 		md_quarterly(b, d, t);
 	else
 		md_side_event(b, d);
@@ -495,6 +681,10 @@ void report_csv(struct buf *b, const struct report_doc *d)
 	json_t *p, *a;
 	size_t i, k;
 
+	if (d->consultation) {
+		csv_consultation(b, d);
+		return;
+	}
 	buf_adds(b, internal ? "pillar,pillar_name,action_id,title,leads,status,percent,last_update,updated_at,narrative\r\n"
 			     : "pillar,pillar_name,title,status,percent,period,updated_at,public_summary\r\n");
 	json_array_foreach(json_object_get(d->snap, "pillars"), i, p) {
