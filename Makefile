@@ -121,7 +121,7 @@ $(BIN)/workplan-admin: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 # the command-line client: libcurl and jansson, and lib/ for SHA-256
 $(BIN)/workplan: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
+	$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs libcurl jansson) -lm -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(BUILD)/libapi.a $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -lm -o $@

@@ -108,6 +108,7 @@ int cmd_login(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_template(int argc, char **argv);
 int cmd_reporting(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_chart(int argc, char **argv);

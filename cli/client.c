@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +79,35 @@ static size_t on_header(char *data, size_t size, size_t n, void *cls)
 	return len;
 }
 
-/* A 2xx answer to a download goes to a temp file beside save_to,
- * renamed into place once whole: a broken download leaves nothing. */
+/* The temp file of a download in progress, removed if we are stopped. */
+static volatile sig_atomic_t tmp_live;
+static char tmp_path[1100];
+
+static void on_stop(int sig)
+{
+	if (tmp_live)
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void tmp_track(const char *path)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	tmp_live = 0;
+	if (!path)
+		return;
+	snprintf(tmp_path, sizeof tmp_path, "%s", path);
+	tmp_live = 1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* A 200 answer to a download goes to a temp file beside save_to,
+ * renamed into place once whole: a broken or interrupted download
+ * leaves nothing. */
 static bool save_chunk(struct transfer *t, const char *data, size_t len)
 {
 	if (t->fd < 0) {
@@ -89,6 +117,7 @@ static bool save_chunk(struct transfer *t, const char *data, size_t len)
 			fprintf(stderr, "%s: cannot write %s: %s\n", cli.prog, t->save_to, strerror(errno));
 			return false;
 		}
+		tmp_track(t->tmp);
 	}
 	if (t->saved + len > FILE_MAX) {
 		t->too_big = true;
@@ -246,6 +275,7 @@ static void transfer_reset(struct transfer *t)
 	if (t->fd >= 0) {
 		close(t->fd);
 		unlink(t->tmp);
+		tmp_track(NULL);
 		t->fd = -1;
 	}
 }
@@ -265,8 +295,10 @@ static bool transfer_keep(struct transfer *t)
 	if (!ok || rename(t->tmp, t->save_to)) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", cli.prog, t->save_to, strerror(errno));
 		unlink(t->tmp);
+		tmp_track(NULL);
 		return false;
 	}
+	tmp_track(NULL);
 	return true;
 }
 

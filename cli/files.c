@@ -30,6 +30,14 @@ static const char report_help[] =
 	"  --event ID   the side event the pack is for (see GET /v1/events)\n"
 	"  --json       print the report (GET /v1/reports/{id}) as is\n";
 
+static const char template_help[] =
+	"Usage: workplan template --period P [--format F] -o FILE\n\n"
+	"Writes your key actions for quarter P as a template to fill (the id, pillar,\n"
+	"title, last status and percent of each, and empty columns for the quarter),\n"
+	"to import with 'workplan import FILE --period P'.\n\n"
+	"  --format F   csv or xlsx (a drop-down list for Status); default: FILE's extension\n"
+	"  -o FILE      where to write it\n";
+
 static const char chart_help[] =
 	"Usage: workplan chart KIND [PARAMETERS] [--format F] -o FILE [--json]\n\n"
 	"Writes a chart to FILE. KIND and its parameters:\n"
@@ -74,6 +82,22 @@ static void pause_s(double s)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/* --json for a command that wrote a file: its name, type and size. */
+static void print_file_json(const char *out, const char *type)
+{
+	/* NULL when the file's name is not UTF-8: then without it */
+	json_t *doc = json_pack("{s:s,s:s}", "file", out, "content_type", type);
+	struct stat st;
+
+	if (!doc)
+		doc = json_pack("{s:s}", "content_type", type);
+	if (!stat(out, &st))
+		json_object_set_new(doc, "bytes", json_integer(st.st_size));
+	json_dumpf(doc, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(doc);
 }
 
 /* The file of format in report doc, or NULL. */
@@ -398,20 +422,66 @@ int cmd_chart(int argc, char **argv)
 	if (rc == EXIT_REFUSED) {
 		rc = client_problem(&a, "chart", names);
 	} else if (rc == EXIT_OK && cli.json) {
-		/* NULL when the file's name is not UTF-8: then without it */
-		json_t *doc = json_pack("{s:s,s:s}", "file", out, "content_type", a.type);
-		struct stat st;
-
-		if (!doc)
-			doc = json_pack("{s:s}", "content_type", a.type);
-		if (!stat(out, &st))
-			json_object_set_new(doc, "bytes", json_integer(st.st_size));
-		json_dumpf(doc, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(doc);
+		print_file_json(out, a.type);
 	} else if (rc == EXIT_OK) {
 		printf("Wrote %s (%s chart, %s)\n", out, kind, a.type);
 	}
+	answer_free(&a);
+	return rc;
+}
+
+int cmd_template(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "period", required_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *period = NULL, *format = NULL, *out = NULL;
+	struct answer a = { 0 };
+	char base[64], *path;
+	struct conf c;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'P': period = optarg; break;
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'j': cli.json = true; break;
+		case 'h': fputs(template_help, stdout); return EXIT_OK;
+		default: return opt_bad("template", argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error("template", "unexpected '%s'", argv[optind]);
+	if (!period || !out)
+		return usage_error("template", "--period and -o FILE are needed");
+	if (!format)
+		format = extension(out);
+	if (!format || (strcmp(format, "csv") && strcmp(format, "xlsx")))
+		return usage_error("template", "the format is csv or xlsx (--format, or FILE's extension)");
+	rc = conf_load(&c);
+	if (rc != EXIT_OK)
+		return rc;
+	snprintf(base, sizeof base, "/v1/me/template.%s", format);
+	path = client_path(base, "period", period, NULL);
+	{
+		const struct request r = { .method = "GET", .path = path, .retry = RETRY_SAFE,
+					   .save_to = out };
+
+		rc = client_send(&c, &r, &a);
+	}
+	free(path);
+	if (rc == EXIT_REFUSED)
+		rc = client_problem(&a, "template", (const char *const[]){ "period", "--period", NULL });
+	else if (rc == EXIT_OK && cli.json)
+		print_file_json(out, a.type);
+	else if (rc == EXIT_OK)
+		printf("Wrote %s: fill it, then 'workplan import %s --period %s'\n", out, out, period);
 	answer_free(&a);
 	return rc;
 }

@@ -24,6 +24,7 @@ static const struct command {
 	{ "login", cmd_login, "keep the service's URL and your token (read from standard input)" },
 	{ "actions", cmd_actions, "list key actions with their latest status" },
 	{ "update", cmd_update, "post a quarter's status update on a key action" },
+	{ "template", cmd_template, "download your key actions as a CSV or XLSX template to fill" },
 	{ "import", cmd_import, "post a quarter's updates from a filled CSV or XLSX template" },
 	{ "reporting", cmd_reporting, "who has reported for a quarter, and what is missing" },
 	{ "report", cmd_report, "build (co-chairs) or fetch a quarterly report or side-event pack" },

@@ -678,7 +678,7 @@ END_TEST
 
 START_TEST(usage_errors_exit_2_and_every_command_has_help)
 {
-	static const char *const commands[] = { "login", "actions", "update", "import",
+	static const char *const commands[] = { "login", "actions", "update", "template", "import",
 						"reporting", "report", "chart", NULL };
 	const char *const *const bad[] = {
 		(const char *const[]){ NULL },
@@ -956,7 +956,7 @@ START_TEST(import_sends_the_file_with_its_type_and_key)
 {
 	char *home = home_new(), file[600], url[80], tok[600];
 	static const char request_line[] = "POST /v1/updates/import?period=2021-Q3 HTTP/1.1\r\n";
-	static const char csv[] = "Action id,Status,Percent complete,Narrative\r\n1,on_track,10,Begun\r\n";
+	static const char csv[] = "Action id,Status,Percent complete,Narrative\r\n1,on_track,ten,Begun\r\n";
 	static struct proxy p;
 	struct result r;
 	FILE *f;
@@ -978,11 +978,103 @@ START_TEST(import_sends_the_file_with_its_type_and_key)
 	ck_assert_ptr_nonnull(strstr(p.first, "\r\nIdempotency-Key: wpcli-"));
 	ck_assert_ptr_nonnull(strstr(p.first, "\r\n\r\n"));
 	ck_assert_str_eq(strstr(p.first, "\r\n\r\n") + 4, csv);
-	/* the service's answer (no import route on it yet: a problem) is
-	 * said as such */
+	/* the service's problem, a line for the bad cell */
 	ck_exit(r, 1);
-	ck_assert_msg(strstr(r.err, "import refused"), "%s", r.err);
+	ck_assert_msg(strstr(r.err, "import refused") && strstr(r.err, "\n  row 2: Percent complete: "),
+		      "%s", r.err);
 	result_free(&r);
+	rm_rf(home);
+	free(home);
+}
+END_TEST
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static long updates_in(long action, const char *period)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM status_update WHERE action_id = %ld AND period = '%s'", action,
+		 period);
+	return t_sql_long(db, sql);
+}
+
+/* A lead's quarter from a spreadsheet: the template, filled, imported
+ * once however often it is sent; a file with bad cells imports nothing
+ * and names each cell. */
+START_TEST(template_then_import_posts_the_quarter_once)
+{
+	char *home = home_new(), tpl[600], xlsx[600], file[600], csv[512], *text;
+	long second = t_sql_long(db, "SELECT max(id) FROM action WHERE pillar = 1");
+	struct result r;
+	json_t *j;
+
+	/* the template: the lead's actions, as CSV and as XLSX */
+	snprintf(tpl, sizeof tpl, "%s/q4.csv", home);
+	r = cli_as(home, lead, (const char *const[]){ "template", "--period", "2021-Q4", "-o", tpl, NULL });
+	ck_exit(r, 0);
+	result_free(&r);
+	text = slurp(tpl, NULL);
+	ck_assert_msg(strstr(text, "Action id") && strstr(text, "Online comprehensive training"), "%s",
+		      text);
+	free(text);
+	snprintf(xlsx, sizeof xlsx, "%s/q4.xlsx", home);
+	r = cli_as(home, lead, (const char *const[]){ "template", "--period", "2021-Q4", "-o", xlsx, NULL });
+	ck_exit(r, 0);
+	result_free(&r);
+	ck_assert(starts_with(xlsx, "PK\3\4", 4));
+	/* sent back unfilled, the XLSX is read and refused for what it is */
+	r = cli_as(home, lead, (const char *const[]){ "import", xlsx, "--period", "2021-Q4", NULL });
+	ck_exit(r, 1);
+	ck_assert_msg(strstr(r.err, "\n  file: "), "%s", r.err);
+	result_free(&r);
+
+	/* filled: both of the lead's actions */
+	snprintf(file, sizeof file, "%s/q4-filled.csv", home);
+	snprintf(csv, sizeof csv,
+		 "Action id;Status;Percent complete;Narrative\n"
+		 "%ld;on_track;60;Second cohort trained.\n"
+		 "%ld;completed;100;Case studies published.\n",
+		 who_action, second);
+	write_text(file, csv);
+	r = cli_as(home, lead, (const char *const[]){ "import", file, "--period", "2021-Q4", "--json", NULL });
+	ck_exit(r, 0);
+	j = parse(r.out);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "created")), 2);
+	json_decref(j);
+	result_free(&r);
+	ck_assert_int_eq(updates_in(who_action, "2021-Q4"), 1);
+	ck_assert_int_eq(updates_in(second, "2021-Q4"), 1);
+	/* again: nothing new */
+	r = cli_as(home, lead, (const char *const[]){ "import", file, "--period", "2021-Q4", NULL });
+	ck_exit(r, 0);
+	ck_assert_msg(strstr(r.out, "Imported"), "%s", r.out);
+	result_free(&r);
+	ck_assert_int_eq(updates_in(who_action, "2021-Q4"), 1);
+	ck_assert_int_eq(updates_in(second, "2021-Q4"), 1);
+
+	/* two bad cells: a line each, and nothing imported */
+	snprintf(csv, sizeof csv,
+		 "Action id,Status,Percent complete,Narrative\n"
+		 "%ld,on_track,150,Too much.\n"
+		 "%ld,finished,20,Unknown status.\n",
+		 who_action, second);
+	write_text(file, csv);
+	r = cli_as(home, lead, (const char *const[]){ "import", file, "--period", "2021-Q1", NULL });
+	ck_exit(r, 1);
+	ck_assert_msg(strstr(r.err, "\n  row 2: Percent complete: ") && strstr(r.err, "\n  row 3: Status: "),
+		      "%s", r.err);
+	result_free(&r);
+	ck_assert_int_eq(updates_in(who_action, "2021-Q1"), 0);
+	ck_assert_int_eq(updates_in(second, "2021-Q1"), 0);
 	rm_rf(home);
 	free(home);
 }
@@ -992,7 +1084,7 @@ END_TEST
 
 START_TEST(the_man_page_reads_without_warnings_and_names_every_command)
 {
-	static const char *const commands[] = { "login", "actions", "update", "import",
+	static const char *const commands[] = { "login", "actions", "update", "template", "import",
 						"reporting", "report", "chart", NULL };
 	char buf[4096], *page;
 	size_t n;
@@ -1034,6 +1126,7 @@ int main(void)
 	tcase_add_test(tc, a_cochair_builds_a_report_with_progress_and_a_lead_gets_it);
 	tcase_add_test(tc, chart_writes_an_svg_and_a_pdf);
 	tcase_add_test(tc, import_sends_the_file_with_its_type_and_key);
+	tcase_add_test(tc, template_then_import_posts_the_quarter_once);
 	tcase_add_test(tc, the_man_page_reads_without_warnings_and_names_every_command);
 	suite_add_tcase(s, tc);
 	return t_run(s);
