@@ -26,7 +26,7 @@ BIN = bin
 SANFLAGS =
 endif
 
-PKGS = libpq libmicrohttpd jansson libcurl
+PKGS = libpq libmicrohttpd jansson libcurl libzip
 # Recursively expanded, so pkg-config runs after scripts/deps.sh installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))

@@ -10,6 +10,8 @@ gnuplot-nox pandoc fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 procps iproute2 curl libxml2-utils fontconfig unzip
 libreoffice-writer-nogui poppler-utils wrk chromium
 python3-aiosmtpd"
+# the DOCX check of consultation attachments reads a ZIP's central directory (SPEC 13)
+PACKAGES="$PACKAGES libzip-dev"
 # the webhook tests' receiver checks signatures with Python's own hmac
 PACKAGES="$PACKAGES python3"
 
