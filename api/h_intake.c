@@ -308,7 +308,7 @@ static int intake_head(struct request *rq)
 		if (!in->pp)
 			return reply_problem(rq, PROBLEM_BAD_REQUEST,
 					     "the multipart/form-data type has no boundary", NULL);
-		rq->upload_sink = part_sink;
+		rq->stream_sink = part_sink;
 		rq->body_max = (size_t)(in->max_file_mb * MB + FIELDS_MAX);
 	} else if (is_type(ct, "application/json")) {
 		/* base64 takes 4 bytes for 3 */
@@ -692,7 +692,7 @@ int h_intake_post(struct request *rq)
 	enum db_rc rc = DB_OK;
 	int ret;
 
-	if (rq->upload_head)
+	if (rq->stream_head)
 		return intake_head(rq);
 	in = rq->handler_state;
 	if (!in)
