@@ -337,7 +337,8 @@ static json_t *form_object(struct intake *in)
 			json_object_set_new(o, "consent", json_boolean(!strcmp(v, "on") || !strcmp(v, "true") ||
 									 !strcmp(v, "1") || !strcmp(v, "yes")));
 		else if (*v)
-			json_object_set_new(o, field_names[i], json_string(v));
+			/* as sent: bytes that are not UTF-8 are the checks' to refuse */
+			json_object_set_new(o, field_names[i], json_stringn_nocheck(v, strlen(v)));
 	}
 	return o;
 }

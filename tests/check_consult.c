@@ -804,6 +804,15 @@ START_TEST(the_fields_are_checked_and_name_what_is_wrong)
 	t_assert_problem(r, 422, "validation");
 	ck_assert_str_eq(field_of(r), "admin");
 	t_resp_free(r);
+	/* bytes that are not UTF-8 are named, not dropped */
+	buf_init(&b, 1 << 20);
+	form_field(&b, "name", "\xff\xfe Ana");
+	form_end(&b);
+	r = send_form(&later, "127.0.0.21", &b);
+	t_assert_problem(r, 422, "validation");
+	ck_assert(names_field(r, "name"));
+	ck_assert_msg(strstr(r->body, "UTF-8"), "%s", r->body);
+	t_resp_free(r);
 	r = t_http_from(&later, "127.0.0.21", "POST", inputs_path, NULL, "text/plain", "hi", 2, NULL);
 	t_assert_problem(r, 415, "unsupported-media-type");
 	t_resp_free(r);
