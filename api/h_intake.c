@@ -756,9 +756,18 @@ int h_intake_post(struct request *rq)
 					     NULL);
 		}
 		if (w.kind == ATTACHMENT_REFUSED || !in_list(in->formats, attachment_format(w.kind))) {
+			char now[32];
+			PGresult *r;
+
 			if (w.kind != ATTACHMENT_REFUSED)
 				snprintf(err, sizeof err, "this call takes %s files only", in->formats);
 			json_decref(body);
+			/* the check cost a tool's run: a refused file spends the
+			 * address's budget as an input does */
+			clock_now_text(now);
+			if (db_query(request_db(rq), &stmt_intake_count, 2,
+				     (const char *const[]){ in->address, now }, &r) == DB_OK)
+				PQclear(r);
 			return reply_problem(rq, PROBLEM_UNSUPPORTED_MEDIA_TYPE, err, NULL);
 		}
 	}
