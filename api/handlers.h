@@ -15,6 +15,14 @@ int h_workplans_list(struct request *rq);
 int h_cycles_list(struct request *rq);
 int h_events_list(struct request *rq);
 int h_consultations_list(struct request *rq);
+/* calls for inputs (SPEC 13): api/h_consultations.c, api/h_intake.c */
+int h_consultation_create(struct request *rq);
+int h_consultation_get(struct request *rq);
+int h_consultation_patch(struct request *rq);
+int h_public_consultations_list(struct request *rq);
+int h_public_consultation_get(struct request *rq);
+int h_public_consultation_form(struct request *rq);
+int h_intake_post(struct request *rq);
 int h_actions_list(struct request *rq);
 int h_action_create(struct request *rq);
 int h_action_get(struct request *rq);

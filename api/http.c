@@ -697,6 +697,35 @@ static bool has_body(struct request *rq)
 	return (cl && strcmp(cl, "0")) || request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* A ROUTE_STREAM route: a body only with its length up front, then the
+ * handler's say before any of it is read. */
+static int stream_admit(struct request *rq, const char *cl)
+{
+	int ret;
+
+	if (request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return reply_problem(rq, PROBLEM_LENGTH_REQUIRED,
+				     "send the body with a Content-Length, not chunked", NULL);
+	rq->body_max = BODY_MAX;
+	rq->stream_head = true;
+	ret = rq->match.route->handler(rq);
+	rq->stream_head = false;
+	if (ret >= 0)
+		return ret;
+	if (cl && (strlen(cl) > 12 || (size_t)atoll(cl) > rq->body_max)) {
+		char detail[120];
+
+		snprintf(detail, sizeof detail, "the body is larger than the %zu bytes this request takes",
+			 rq->body_max);
+		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, detail, NULL);
+	}
+	if (rq->body_max > BODY_MAX) {
+		buf_free(&rq->body);
+		buf_init(&rq->body, rq->body_max);
+	}
+	return -1;
+}
+
 /* Every path outside /v1: the web app's files and shell. */
 static const struct route web_route = { "GET", "/*", ROUTE_PUBLIC, ROLE_NONE, h_web };
 
@@ -750,6 +779,8 @@ static int http_admit(struct request *rq)
 	if (rq->who.role < route->min_role)
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (route->flags & ROUTE_STREAM)
+		return stream_admit(rq, cl);
 	if (has_body(rq)) {
 		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM | ROUTE_UPLOAD)))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
@@ -952,8 +983,17 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 	}
 	if (rq->status)
 		return MHD_YES; /* a reply is queued already; drop the rest */
+	if (*upload_data_size && (rq->match.route->flags & ROUTE_STREAM)) {
+		/* libmicrohttpd holds the client to its Content-Length; counted
+		 * here too, the body ends at what the handler allowed */
+		rq->body_seen += *upload_data_size;
+		if (rq->body_seen > rq->body_max)
+			return MHD_NO;
+		if (rq->stream_sink && !rq->stream_sink(rq, upload_data, *upload_data_size))
+			return MHD_NO;
+	}
 	if (*upload_data_size) {
-		if (!rq->body_too_large && !buf_add(&rq->body, upload_data, *upload_data_size)) {
+		if (!rq->stream_sink && !rq->body_too_large && !buf_add(&rq->body, upload_data, *upload_data_size)) {
 			rq->body_too_large = true;
 			buf_free(&rq->body);
 		}

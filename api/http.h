@@ -51,6 +51,17 @@ struct request {
 	 * to handler_state_free. */
 	void *handler_state;
 	void (*handler_state_free)(void *state);
+	/* A ROUTE_STREAM route's handler runs first with stream_head true,
+	 * once the headers are in and before any of the body is read (which
+	 * must have a Content-Length): it replies (413, 415...) or returns -1
+	 * after setting body_max, the most it takes, and optionally
+	 * stream_sink, which then gets the body in pieces instead of body
+	 * (false from it ends the connection). It runs again, stream_head
+	 * false, once the body is complete. */
+	bool stream_head;
+	size_t body_max;
+	size_t body_seen;
+	bool (*stream_sink)(struct request *rq, const char *data, size_t n);
 };
 
 /* The calling thread's database connection (opened lazily). */

@@ -89,6 +89,7 @@ SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(a_french_cochair_gets_a_french_report)
 SCENARIO(languages_follow_the_member_then_the_browser)
+SCENARIO(contributor_sends_an_input_with_a_file)
 
 int main(void)
 {
@@ -109,6 +110,7 @@ int main(void)
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
+	tcase_add_test(tc, contributor_sends_an_input_with_a_file);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

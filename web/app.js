@@ -20,6 +20,9 @@ const ROUTES = [
 	[/^\/consultations$/, 'consultations'],
 	[/^\/webhooks$/, 'webhooks', COCHAIR],
 	[/^\/outbox$/, 'outbox', COCHAIR],
+	// calls for inputs, for anyone (SPEC 13)
+	[/^\/calls\/(\d+)$/, 'call', 'anyone'],
+	[/^\/calls\/(\d+)\/receipt$/, 'call_receipt', 'anyone'],
 ];
 // the navigation: [path, catalogue key, who]
 const NAV = [

@@ -494,6 +494,47 @@ const scenarios = {
 		}
 		await ctx.close();
 	},
+	// A contributor, signed in to nothing, opens a call for inputs, sends
+	// an input with a Word file through the public form and sees the
+	// receipt; the API has the input with its file.
+	async contributor_sends_an_input_with_a_file() {
+		const c = await api('POST', '/v1/consultations', {
+			title: 'Call for inputs on the Work Plan', purpose: 'Concise suggestions, please.',
+			opens_at: '2021-10-01T00:00:00Z', closes_at: '2021-12-01T00:00:00Z', word_limit: 200, subject: 'Work Plan',
+		});
+		if (c.status !== 201) throw new Error(`POST /v1/consultations: ${c.status} ${c.text}`);
+		const ctx = await newContext();
+		const page = watch(await ctx.newPage());
+		await page.goto(`${BASE}/calls/${c.data.id}`);
+		await settled(page);
+		await axe(page, '/calls/{id}');
+		await fits(page, '/calls/{id}');
+		check(await page.getByRole('navigation').count() === 0, 'the call page shows the members\' navigation');
+		// sent empty: the problems name the fields
+		await page.getByLabel('Subject', { exact: true }).fill('');
+		await page.getByRole('button', { name: 'Send input', exact: true }).click();
+		await expectSummary(page, ['Name', 'Email', 'Subject', 'Your input']);
+		await page.getByLabel('Name', { exact: true }).fill('Amina Contributor');
+		await page.getByLabel('Organisation', { exact: true }).fill('Minority Rights Forum');
+		await page.getByLabel('Contributor type', { exact: true }).selectOption('ngo');
+		await page.getByLabel('Country', { exact: true }).fill('KE');
+		await page.getByLabel('Email', { exact: true }).fill('amina@example.org');
+		await page.getByLabel('Language', { exact: true }).selectOption('en');
+		await page.getByLabel('Subject', { exact: true }).fill('Work Plan: data on minorities');
+		await page.getByLabel('Your input', { exact: true }).fill('Disaggregated data should guide the key actions.');
+		const docx = readFileSync(join(WEB, '../workers/reference.docx'));
+		await page.getByLabel('Attachment', { exact: true }).setInputFiles({ name: 'input.docx', mimeType: 'application/octet-stream', buffer: docx });
+		await page.getByLabel('I agree to the processing of my data', { exact: true }).check();
+		// the form token is good from 3 s after the page loaded, on the wall clock
+		await page.waitForTimeout(3100);
+		await page.getByRole('button', { name: 'Send input', exact: true }).click();
+		await page.waitForURL(`${BASE}/calls/${c.data.id}/receipt`);
+		await settled(page);
+		const code = await page.locator('#receipt-code').innerText();
+		check(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(code), `the receipt page shows "${code}"`);
+		await axe(page, '/calls/{id}/receipt');
+		await ctx.close();
+	},
 };
 
 // The summary at the top holds focus and names these fields, and each
