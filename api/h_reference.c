@@ -36,26 +36,31 @@ DB_STMT(stmt_consultations,
 
 int h_entities_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_entities, NULL);
 }
 
 int h_workplans_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_workplans, NULL);
 }
 
 int h_cycles_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_cycles, NULL);
 }
 
 int h_events_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_events, NULL);
 }
 
 int h_consultations_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_consultations, NULL);
 }
 
@@ -77,6 +82,7 @@ int h_cochairs_list(struct request *rq)
 	json_decref(errors);
 	page_fetch(&page, fetch);
 	snprintf(y, sizeof y, "%lld", year);
+	request_cache_tag(rq, "R");
 	return reply_list(rq, &stmt_cochairs, 3,
 		      (const char *const[]){ page.after, fetch, has_year ? y : NULL }, &page);
 }

@@ -3,7 +3,7 @@
  * members download the files; once published, anyone can, under
  * /v1/public/reports. Only a public-audience report (public updates and
  * their public summaries only) can be published. A second request for the
- * same kind, audience, quarter, event, formats and data reuses the report
+ * same kind, audience, language, quarter, event, formats and data reuses the report
  * already built. */
 #include "handlers.h"
 #include "jspec.h"
@@ -20,13 +20,13 @@
 DB_STMT(stmt_report_reuse,
 	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
 	" AND coalesce(r.event_id, 0) = coalesce($3::bigint, 0) AND r.formats = $4::text[]"
-	" AND r.audience = $5 AND coalesce(r.consultation_id, 0) = coalesce($6::bigint, 0)"
+	" AND r.audience = $5 AND r.language = $6 AND coalesce(r.consultation_id, 0) = coalesce($7::bigint, 0)"
 	" AND r.data_version = current_data_version() AND r.state <> 'failed'");
 DB_STMT(stmt_reports_building, "SELECT count(*) FROM report WHERE state IN ('queued', 'running')");
 DB_STMT(stmt_report_insert,
-	"INSERT INTO report (kind, period, event_id, formats, audience, data_version, created_by,"
+	"INSERT INTO report (kind, period, event_id, formats, audience, language, data_version, created_by,"
 	"                    consultation_id)"
-	" VALUES ($1, $2, $3::bigint, $4::text[], $5, current_data_version(), $6::bigint, $7::bigint)"
+	" VALUES ($1, $2, $3::bigint, $4::text[], $5, $7, current_data_version(), $6::bigint, $8::bigint)"
 	" RETURNING id");
 DB_STMT(stmt_report_job, "UPDATE report SET job_id = $2::bigint WHERE id = $1::bigint");
 DB_STMT(stmt_report_get,
@@ -58,7 +58,7 @@ static const struct constraint_field report_constraints[] = {
 
 struct report_new {
 	struct request *rq;
-	const char *kind, *period, *formats, *event, *audience, *consultation;
+	const char *kind, *period, *formats, *event, *audience, *language, *consultation;
 	char id[24];
 	char *result;
 	bool busy; /* too many reports being built */
@@ -69,7 +69,8 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	struct report_new *n = cls;
 	char actor[32], member[24], key[48], job_s[24];
 	json_t *payload;
-	const char *p[6] = { n->kind, n->period, n->event, n->formats, n->audience, n->consultation };
+	const char *p[7] = { n->kind, n->period, n->event, n->formats, n->audience, n->language,
+			     n->consultation };
 	long long job;
 	enum db_rc rc;
 	PGresult *r;
@@ -78,7 +79,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	snprintf(member, sizeof member, "%lld", n->rq->who.member_id);
 	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
-		rc = db_query(db, &stmt_report_reuse, 6, p, &r);
+		rc = db_query(db, &stmt_report_reuse, 7, p, &r);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(r)) {
@@ -93,9 +94,9 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		PQclear(r);
 		if (n->busy)
 			return DB_ABORT;
-		rc = db_query(db, &stmt_report_insert, 7,
+		rc = db_query(db, &stmt_report_insert, 8,
 			      (const char *const[]){ n->kind, n->period, n->event, n->formats, n->audience,
-						     member, n->consultation },
+						     member, n->language, n->consultation },
 			      &r);
 		/* the same report asked for at the same moment: run again, reuse it */
 		if (rc == DB_CONSTRAINT && !strcmp(db_error_constraint(db), "report_once"))
@@ -127,7 +128,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 int h_report_create(struct request *rq)
 {
 	struct report_new n = { .rq = rq };
-	int kind = 0, period = -1, audience = -1;
+	int kind = 0, period = -1, audience = -1, language = LANGUAGE_EN;
 	long long event = 0, consultation = 0;
 	bool has_event = false, has_period = false, has_consultation = false;
 	json_t *fmts = NULL, *v;
@@ -142,6 +143,8 @@ int h_report_create(struct request *rq)
 		{ .name = "audience", .type = JS_ENUM, .choices = audience_names, .out = &audience },
 		{ .name = "consultation", .type = JS_INT, .min = 1, .max = 1LL << 62, .out = &consultation,
 		  .present = &has_consultation },
+		/* the language of its fixed texts */
+		{ .name = "language", .type = JS_ENUM, .choices = language_names, .out = &language },
 		{ 0 },
 	};
 	json_t *errors = json_array();
@@ -204,6 +207,7 @@ int h_report_create(struct request *rq)
 	n.formats = list.data;
 	n.event = has_event && event ? ev : NULL;
 	n.audience = audience_names[audience];
+	n.language = language_names[language];
 	n.consultation = has_consultation ? call : NULL;
 	rc = db_transaction(request_db(rq), report_create_txn, &n);
 	buf_free(&list);

@@ -90,5 +90,8 @@ int h_input_patch(struct request *rq);
 int h_input_attachment(struct request *rq);
 int h_input_contact_delete(struct request *rq);
 int h_consultation_outcome(struct request *rq);
+/* the spreadsheet round trip (SPEC 14): api/h_sheet.c */
+int h_me_template(struct request *rq);
+int h_updates_import(struct request *rq);
 
 #endif

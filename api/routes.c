@@ -78,6 +78,10 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/inputs/{id}/attachment", 0, ROLE_LEAD, h_input_attachment },
 	{ "DELETE", "/v1/inputs/{id}/contact", 0, ROLE_COCHAIR, h_input_contact_delete },
 	{ "GET", "/v1/public/consultations/{id}/outcome", ROUTE_PUBLIC, ROLE_NONE, h_consultation_outcome },
+	/* the spreadsheet round trip (SPEC 14, api/h_sheet.c) */
+	{ "GET", "/v1/me/template.csv", 0, ROLE_LEAD, h_me_template },
+	{ "GET", "/v1/me/template.xlsx", 0, ROLE_LEAD, h_me_template },
+	{ "POST", "/v1/updates/import", ROUTE_UPLOAD, ROLE_LEAD, h_updates_import },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

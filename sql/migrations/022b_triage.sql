@@ -138,14 +138,14 @@ ALTER TABLE report
 	ADD CONSTRAINT report_consultation_public CHECK (kind <> 'consultation' OR audience = 'public');
 DROP INDEX report_once;
 CREATE UNIQUE INDEX report_once
-	ON report (kind, audience, period, coalesce(event_id, 0), coalesce(consultation_id, 0), formats,
-		   data_version)
+	ON report (kind, audience, language, period, coalesce(event_id, 0), coalesce(consultation_id, 0),
+		   formats, data_version)
 	WHERE state <> 'failed';
 CREATE INDEX report_consultation_published ON report (consultation_id) WHERE published;
 
 CREATE OR REPLACE FUNCTION report_json(r report, public boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object('id', r.id, 'kind', r.kind, 'audience', r.audience,
-		'period', r.period, 'event', r.event_id, 'consultation', r.consultation_id,
+		'language', r.language, 'period', r.period, 'event', r.event_id, 'consultation', r.consultation_id,
 		'formats', r.formats, 'state', r.state, 'error', r.error,
 		'data_version', r.data_version::text, 'published', r.published,
 		'published_at', utc_text(r.published_at), 'created_at', utc_text(r.created_at),
