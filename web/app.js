@@ -20,6 +20,9 @@ const ROUTES = [
 	[/^\/consultations$/, 'consultations'],
 	[/^\/webhooks$/, 'webhooks', COCHAIR],
 	[/^\/outbox$/, 'outbox', COCHAIR],
+	// triage of a call's inputs (SPEC 13): co-chairs, and leads for their pillars
+	[/^\/consultations\/(\d+)\/inputs$/, 'triage'],
+	[/^\/inputs\/(\d+)$/, 'input'],
 ];
 // the navigation: [path, catalogue key, who]
 const NAV = [
