@@ -69,8 +69,8 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	struct report_new *n = cls;
 	char actor[32], member[24], key[48], job_s[24];
 	json_t *payload;
-	const char *p[7] = { n->kind, n->period, n->event, n->formats, n->audience, n->language,
-			     n->consultation };
+	const char *p[7] = { n->kind,	  n->period,   n->event,	  n->formats,
+			     n->audience, n->language, n->consultation };
 	long long job;
 	enum db_rc rc;
 	PGresult *r;
@@ -141,10 +141,10 @@ int h_report_create(struct request *rq)
 		{ .name = "event", .type = JS_INT, .flags = JS_NULLABLE, .min = 1, .max = 1LL << 62,
 		  .out = &event, .present = &has_event },
 		{ .name = "audience", .type = JS_ENUM, .choices = audience_names, .out = &audience },
-		{ .name = "consultation", .type = JS_INT, .min = 1, .max = 1LL << 62, .out = &consultation,
-		  .present = &has_consultation },
 		/* the language of its fixed texts */
 		{ .name = "language", .type = JS_ENUM, .choices = language_names, .out = &language },
+		{ .name = "consultation", .type = JS_INT, .min = 1, .max = 1LL << 62, .out = &consultation,
+		  .present = &has_consultation },
 		{ 0 },
 	};
 	json_t *errors = json_array();

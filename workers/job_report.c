@@ -250,10 +250,9 @@ static int build_load(struct build *bd)
 	if (db_query(bd->w->db, &stmt_report_running, 1, (const char *const[]){ bd->report }, &u) == DB_OK)
 		PQclear(u);
 	period_format(bd->period, bd->per);
-	/* fixed words from the catalogue: a call's own title is text of the
-	 * body, escaped */
 	vars = json_pack("{s:s}", "period", bd->per);
 	buf_init(&title, sizeof bd->title - 1);
+	/* fixed words: the call's own title is text of the body, escaped */
 	report_textf(&title, &bd->doc, kind == REPORT_KIND_CONSULTATION ? "report.title.consultation"
 				       : !quarterly ? "report.title.side_event"
 				       : bd->doc.public ? "report.title.public" : "report.title.quarterly",

@@ -481,21 +481,27 @@ static void md_side_event(struct buf *b, const struct report_doc *d)
 	}
 }
 
-/* A value of a vocabulary as the catalogue words it (prefix "input_state."
- * + "partly_accepted"); a value it does not know, as it is. */
-static const char *vocab_text(const struct report_doc *d, const char *prefix, const char *value)
+/* A value of a vocabulary in the report's language: the catalogue's
+ * report.<vocabulary>.<value>, else the value as words ("partly_accepted"
+ * -> "partly accepted"); country and language codes stay codes. */
+static const char *value_text(const struct report_doc *d, const char *vocabulary, const char *value,
+			      char *out, size_t n)
 {
-	char key[80];
+	char key[96];
 	const char *s;
 
-	snprintf(key, sizeof key, "%s%s", prefix, value);
+	snprintf(key, sizeof key, "report.%s.%s", vocabulary, value);
 	s = json_string_value(json_object_get(d->text, key));
-	return s ? s : value;
+	snprintf(out, n, "%s", s ? s : value);
+	for (char *p = out; !s && *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return out;
 }
 
 /* counts: [{"value":v,"inputs":n}] as a table of two columns. */
-static void md_counts(struct buf *b, const struct report_doc *d, json_t *counts, const char *head,
-		      const char *prefix, enum report_target t)
+static void md_counts(struct buf *b, const struct report_doc *d, json_t *counts, const char *vocabulary,
+		      const char *head, enum report_target t)
 {
 	struct table tb;
 	json_t *v;
@@ -505,13 +511,14 @@ static void md_counts(struct buf *b, const struct report_doc *d, json_t *counts,
 		buf_printf(b, "\n%s\n\n", report_text(d, "report.none_sentence"));
 		return;
 	}
-	table_begin(&tb, b, t, (const char *const[]){ report_text(d, head), report_text(d, "report.consultation.col.inputs"), NULL },
+	table_begin(&tb, b, t, (const char *const[]){ report_text(d, head), report_text(d, "report.col.inputs"), NULL },
 		    "|--------------------|------|");
 	json_array_foreach(counts, i, v) {
-		char n[24];
+		char n[24], w[128];
 
 		snprintf(n, sizeof n, "%lld", num(v, "inputs"));
-		table_row(&tb, (const char *const[]){ vocab_text(d, prefix, str(v, "value")), n, NULL });
+		table_row(&tb, (const char *const[]){ value_text(d, vocabulary, str(v, "value"), w, sizeof w), n,
+						      NULL });
 	}
 	table_end(&tb);
 }
@@ -522,13 +529,12 @@ static void md_inputs(struct buf *b, const struct report_doc *d, json_t *inputs)
 {
 	json_t *in, *a;
 	size_t i, k;
+	char w[128];
 
 	json_array_foreach(inputs, i, in) {
 		buf_adds(b, "- **");
 		md(b, str(in, "title"));
-		buf_adds(b, "** (");
-		md(b, vocab_text(d, "input_state.", str(in, "state")));
-		buf_adds(b, ")");
+		buf_printf(b, "** (%s)", value_text(d, "input_state", str(in, "state"), w, sizeof w));
 		if (*str(in, "public_answer")) {
 			buf_adds(b, ": ");
 			md(b, str(in, "public_answer"));
@@ -552,41 +558,44 @@ static void md_consultation(struct buf *b, const struct report_doc *d, enum repo
 {
 	json_t *s = d->snap, *c = json_object_get(s, "consultation"), *p, *a, *v, *vars;
 	const char *key;
+	struct buf title;
 	struct table tb;
 	size_t i;
 
-	buf_printf(b, "%s %s **", report_text(d, "report.network"), report_text(d, "report.consultation.call"));
-	md(b, str(c, "title"));
-	buf_adds(b, "**. ");
-	/* our own timestamps and a count: nothing to escape */
-	vars = json_pack("{s:s, s:s, s:I}", "opens", str(c, "opens_at"), "closes", str(c, "closes_at"), "inputs",
-			 (json_int_t)num(s, "inputs"));
-	report_textf(b, d, "report.consultation.window", vars);
+	buf_init(&title, 1 << 16);
+	md(&title, str(c, "title"));
+	vars = json_pack("{s:s, s:s, s:s, s:I}", "title", title.data ? title.data : "", "opens",
+			 str(c, "opens_at"), "closes", str(c, "closes_at"), "inputs", (json_int_t)num(s, "inputs"));
+	buf_printf(b, "%s ", report_text(d, "report.network"));
+	report_textf(b, d, "report.consultation.intro", vars);
 	json_decref(vars);
+	buf_free(&title);
 	buf_printf(b, "\n\n## %s\n", report_text(d, "report.consultation.by_state"));
-	table_begin(&tb, b, t, (const char *const[]){ report_text(d, "report.consultation.col.state"),
-						      report_text(d, "report.consultation.col.inputs"), NULL },
+	table_begin(&tb, b, t,
+		    (const char *const[]){ report_text(d, "report.col.state"), report_text(d, "report.col.inputs"),
+					   NULL },
 		    "|--------------------|------|");
 	json_object_foreach(json_object_get(s, "by_state"), key, v) {
-		char n[24];
+		char n[24], w[128];
 
 		snprintf(n, sizeof n, "%lld", (long long)json_integer_value(v));
-		table_row(&tb, (const char *const[]){ vocab_text(d, "input_state.", key), n, NULL });
+		table_row(&tb, (const char *const[]){ value_text(d, "input_state", key, w, sizeof w), n, NULL });
 	}
 	table_end(&tb);
 	buf_printf(b, "## %s\n\n### %s\n", report_text(d, "report.consultation.who"),
 		   report_text(d, "report.consultation.by_type"));
-	md_counts(b, d, json_object_get(s, "by_contributor_type"), "report.consultation.col.type", "contributor_type.", t);
+	md_counts(b, d, json_object_get(s, "by_contributor_type"), "contributor", "report.col.contributor_type", t);
 	buf_printf(b, "### %s\n", report_text(d, "report.consultation.by_language"));
-	md_counts(b, d, json_object_get(s, "by_language"), "report.consultation.col.language", "", t);
+	md_counts(b, d, json_object_get(s, "by_language"), "language", "report.col.language", t);
 	buf_printf(b, "### %s\n", report_text(d, "report.consultation.by_country"));
-	md_counts(b, d, json_object_get(s, "by_country"), "report.consultation.col.country", "", t);
+	md_counts(b, d, json_object_get(s, "by_country"), "country", "report.col.country", t);
 	json_array_foreach(json_object_get(s, "pillars"), i, p) {
 		struct buf name;
 
 		buf_init(&name, 1 << 16);
 		md(&name, str(p, "name"));
-		vars = json_pack("{s:I, s:s}", "number", (json_int_t)num(p, "number"), "name", name.data ? name.data : "");
+		vars = json_pack("{s:I, s:s}", "number", (json_int_t)num(p, "number"), "name",
+				 name.data ? name.data : "");
 		buf_adds(b, "## ");
 		report_textf(b, d, "report.pillar_heading", vars);
 		buf_adds(b, "\n\n");
@@ -600,11 +609,12 @@ static void md_consultation(struct buf *b, const struct report_doc *d, enum repo
 	}
 	buf_printf(b, "## %s\n", report_text(d, "report.consultation.actions"));
 	if (!json_array_size(json_object_get(s, "actions")))
-		buf_printf(b, "\n%s\n\n", report_text(d, "report.none_sentence"));
+		buf_printf(b, "\n%s\n\n", report_text(d, "report.consultation.none_yet"));
 	else {
-		table_begin(&tb, b, t, (const char *const[]){ report_text(d, "report.col.action"),
-							      report_text(d, "report.consultation.col.pillar"),
-							      report_text(d, "report.consultation.col.inputs"), NULL },
+		table_begin(&tb, b, t,
+			    (const char *const[]){ report_text(d, "report.col.action"),
+						   report_text(d, "report.col.pillar"),
+						   report_text(d, "report.col.inputs"), NULL },
 			    "|------------------------------------|------|------|");
 		json_array_foreach(json_object_get(s, "actions"), i, a) {
 			char pillar[24], n[24];
@@ -615,7 +625,8 @@ static void md_consultation(struct buf *b, const struct report_doc *d, enum repo
 		}
 		table_end(&tb);
 	}
-	buf_printf(b, "## %s\n\n%s\n", report_text(d, "report.annex"), report_text(d, "report.consultation.annex"));
+	buf_printf(b, "## %s\n\n%s\n", report_text(d, "report.annex"),
+		   report_text(d, "report.consultation.annex"));
 }
 
 /* The rest of an input's row, after its pillar's cells. */

@@ -145,7 +145,8 @@ CREATE INDEX report_consultation_published ON report (consultation_id) WHERE pub
 
 CREATE OR REPLACE FUNCTION report_json(r report, public boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object('id', r.id, 'kind', r.kind, 'audience', r.audience,
-		'language', r.language, 'period', r.period, 'event', r.event_id, 'consultation', r.consultation_id,
+		'language', r.language, 'period', r.period, 'event', r.event_id,
+		'consultation', r.consultation_id,
 		'formats', r.formats, 'state', r.state, 'error', r.error,
 		'data_version', r.data_version::text, 'published', r.published,
 		'published_at', utc_text(r.published_at), 'created_at', utc_text(r.created_at),
