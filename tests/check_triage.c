@@ -484,11 +484,12 @@ START_TEST(the_csv_shows_contacts_only_when_asked_and_the_asking_is_audited)
 	actor = t_sql(db, "SELECT actor || ' ' || row_key || ' ' || (after->>'contacts') FROM audit"
 			  " WHERE op = 'EXPORT' ORDER BY id DESC LIMIT 1");
 	{
-		char *want = fmt("member:%s %ld true",
-				 t_sql(db, "SELECT id FROM member WHERE email = 'cochair@ohchr.org'"), call);
+		char *member = t_sql(db, "SELECT id FROM member WHERE email = 'cochair@ohchr.org'");
+		char *want = fmt("member:%s %ld true", member, call);
 
 		ck_assert_str_eq(actor, want);
 		free(want);
+		free(member);
 	}
 	free(actor);
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM audit WHERE op = 'EXPORT'"
