@@ -65,11 +65,13 @@ CREATE FUNCTION cache_row_tags(tbl text, rows jsonb[]) RETURNS text[] LANGUAGE s
 		FROM unnest(rows) r JOIN action a ON a.id = (r ->> 'action_id')::bigint)
 	WHEN tbl = 'pillar' THEN ARRAY(SELECT 'P' || (r ->> 'number') FROM unnest(rows) r)
 	WHEN tbl = 'pillar_lead' THEN ARRAY(SELECT 'P' || (r ->> 'pillar') FROM unnest(rows) r)
-	-- an action shows the inputs linked to it (id, receipt, title)
+	-- an action shows the inputs linked to it (id, receipt, title), on its page
+	-- and in the lists (024 adds the lists' tags for the links)
 	WHEN tbl = 'consultation_input_action' THEN ARRAY(SELECT 'A' || (r ->> 'action_id') FROM unnest(rows) r)
 	WHEN tbl = 'consultation_input' THEN ARRAY(
-		SELECT 'A' || l.action_id FROM unnest(rows) r
-		JOIN consultation_input_action l ON l.input_id = (r ->> 'id')::bigint)
+		SELECT unnest(ARRAY['A' || a.id, 'P' || a.pillar, 'L']) FROM unnest(rows) r
+		JOIN consultation_input_action l ON l.input_id = (r ->> 'id')::bigint
+		JOIN action a ON a.id = l.action_id)
 	ELSE ARRAY['*'] END
 $$;
 

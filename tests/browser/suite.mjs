@@ -535,6 +535,65 @@ const scenarios = {
 		await axe(page, '/calls/{id}/receipt');
 		await ctx.close();
 	},
+
+	// Triage (SPEC 13): a co-chair finds an input among a call's inputs,
+	// tags it to a pillar, links it to a key action and answers it; the
+	// action's page then shows the input. WP_INPUT: the input, in the
+	// seeded call (1), untagged.
+	async cochair_triages_an_input_and_the_action_shows_it() {
+		const input = process.env.WP_INPUT;
+		const before = await api('GET', `/v1/inputs/${input}`);
+		const title = before.data.title;
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair');
+		await page.goto(`${BASE}/consultations`);
+		await settled(page);
+		await page.getByRole('link', { name: /^Inputs: Call for inputs/ }).first().click();
+		await page.waitForURL(`${BASE}/consultations/1/inputs`);
+		await settled(page);
+		await axe(page, '/consultations/1/inputs');
+		// the filters keep to the URL
+		await page.getByLabel('State', { exact: true }).selectOption('received');
+		await page.getByRole('button', { name: 'Filter', exact: true }).click();
+		await page.waitForURL(`${BASE}/consultations/1/inputs?state=received`);
+		await settled(page);
+		await page.getByRole('link', { name: title, exact: true }).click();
+		await page.waitForURL(`${BASE}/inputs/${input}`);
+		await settled(page);
+		await axe(page, `/inputs/${input}`);
+		check(await page.getByText('jo.triage@example.org').count() === 1, 'the co-chair does not see the contact');
+		await page.getByLabel('1. Leave No One Behind', { exact: true }).check();
+		const action = page.getByLabel('Pillar 1: Online comprehensive training targeting UN staff at field level', { exact: true });
+		await action.waitFor();
+		await action.check();
+		await page.getByLabel('State', { exact: true }).selectOption('accepted');
+		await page.getByLabel('Public answer', { exact: true }).fill('Taken up in the training of field staff.');
+		await page.getByLabel('Note', { exact: true }).fill('Private: call back in March.');
+		await page.getByRole('button', { name: 'Save triage', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'Triage saved.' }).waitFor();
+		await axe(page, `/inputs/${input} after saving`);
+		const after = await api('GET', `/v1/inputs/${input}`);
+		check(after.data.state === 'accepted' && after.data.pillars.join() === '1' && after.data.actions.length === 1 &&
+			after.data.public_answer === 'Taken up in the training of field staff.', `the input was not triaged: ${after.text}`);
+		// the action's page shows it, fresh
+		const actionId = after.data.actions[0].id;
+		await page.getByRole('link', { name: 'Online comprehensive training targeting UN staff at field level', exact: true }).click();
+		await page.waitForURL(`${BASE}/actions/${actionId}`);
+		await settled(page);
+		await page.getByRole('heading', { name: 'Consultation inputs that led to it' }).waitFor();
+		check(await page.getByRole('link', { name: title, exact: true }).count() === 1, 'the action page does not show the input');
+		check(await page.getByText('Private: call back in March.').count() === 0, 'the action page shows the private note');
+		await axe(page, `/actions/${actionId} with its inputs`);
+		// and so does it for a member who is no co-chair, without contact
+		const viewerCtx = await newContext();
+		const viewer = await signIn(viewerCtx, 'viewer', 'UNICEF');
+		await viewer.page.goto(`${BASE}/actions/${actionId}`);
+		await settled(viewer.page);
+		check(await viewer.page.getByText(title, { exact: false }).count() >= 1, 'a viewer does not see the linked input');
+		check(await viewer.page.getByText('jo.triage@example.org').count() === 0, 'a viewer sees the contact');
+		await viewerCtx.close();
+		await ctx.close();
+	},
 };
 
 // The summary at the top holds focus and names these fields, and each
