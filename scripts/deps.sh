@@ -12,6 +12,8 @@ libreoffice-writer-nogui poppler-utils wrk chromium
 python3-aiosmtpd"
 # the webhook tests' receiver checks signatures with Python's own hmac
 PACKAGES="$PACKAGES python3"
+# make test-cluster: HAProxy in front of the API hosts (deploy/haproxy.cfg)
+PACKAGES="$PACKAGES haproxy"
 
 missing=""
 for p in $PACKAGES; do
