@@ -38,10 +38,14 @@ say() { echo "test-cluster: $*"; }
 
 cleanup() {
 	set +e
-	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
 	if [ -f "$dir/pg/data/postmaster.pid" ]; then
 		ip netns exec "${id}pg" runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1
 	fi
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+	# and whatever else still runs in the namespaces this run made
+	for h in $hosts; do
+		for p in $(ip netns pids "$id$h" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
 	for h in $hosts hub; do ip netns del "$id$h" 2>/dev/null; done
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		echo "test-cluster: logs in $dir/log and $dir/pg/postgresql.log"
