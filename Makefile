@@ -1,5 +1,6 @@
 # Workplan progress reporting service.
 #   make            build bin/workplan-api, bin/workplan-worker, bin/workplan-admin
+#                   and bin/workplan (the command-line client, cli/)
 #   make run        private PostgreSQL under var/, migrate, seed, API + worker
 #   make test       the same set-up on a throwaway cluster, then every test
 #   make bench      the benchmarks of docs/benchmarks.md, printed as a table
@@ -29,6 +30,8 @@ SANFLAGS =
 endif
 
 PKGS = libpq libmicrohttpd jansson libcurl
+# the spreadsheet round trip (api/h_sheet.c, lib/sheet.c)
+PKGS += xlsxwriter libzip libxml-2.0
 # Recursively expanded, so pkg-config runs after scripts/deps.sh installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
@@ -42,6 +45,7 @@ LIB_SRC = $(wildcard lib/*.c)
 API_SRC = $(filter-out api/main.c,$(wildcard api/*.c))
 WORKER_SRC = $(wildcard workers/*.c)
 ADMIN_SRC = $(wildcard admin/*.c)
+CLI_SRC = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
@@ -61,6 +65,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(FUZZ_TARGETS:%=$(BUILD)/tests/check_fuzz_%)
 PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
+PROGRAMS += $(BIN)/workplan
 # the API with its fault points (api/fault.h), for the crash tests only
 FAULT_API = $(BUILD)/faults/workplan-api
 FAULT_OBJ = $(API_SRC:%.c=$(BUILD)/faults/%.o) $(BUILD)/faults/api/main.o
@@ -112,6 +117,11 @@ $(BIN)/workplan-worker: $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 $(BIN)/workplan-admin: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+# the command-line client: libcurl and jansson, and lib/ for SHA-256
+$(BIN)/workplan: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "handlers.h"
+#include "updates.h"
 #include "jspec.h"
 #include "period.h"
 #include "query.h"
@@ -71,132 +72,41 @@ DB_STMT(stmt_export,
 	" FROM status_update u JOIN action a ON a.id = u.action_id JOIN member m ON m.id = u.author_id"
 	" WHERE u.period = $1 ORDER BY a.pillar, u.action_id, u.id");
 
-struct update_post {
-	struct request *rq;
-	char action[24];
-	/* body */
-	int period, status, visibility;
-	long long percent;
-	const char *narrative, *summary;
-	json_t *evidence;
-	/* idempotency */
-	const char *key;
-	unsigned char request_hash[SHA256_LEN];
-	/* outcome */
-	enum problem problem;
-	const char *detail;
-	json_t *errors;
-	int status_code;
-	char location[64];
-	char *response;
-};
-
-static enum db_rc update_abort(struct update_post *p, enum problem problem, const char *detail)
-{
-	p->problem = problem;
-	p->detail = detail;
-	return DB_ABORT;
-}
-
-/* A stored answer to this key: the same request (method, path and body)
- * replays it; any other is 409. */
-static enum db_rc update_replay(struct db *db, struct update_post *p, bool *found)
+/* A stored answer to this member's key: whether it was given to the same
+ * request (method, path, body: hash), its status, location and body. */
+enum db_rc idem_lookup(struct db *db, long long member_id, const char *key,
+		       const unsigned char hash[SHA256_LEN], struct idem_answer *a)
 {
 	char member[24];
 	enum db_rc rc;
 	PGresult *r;
 
-	*found = false;
-	snprintf(member, sizeof member, "%lld", p->rq->who.member_id);
+	a->found = false;
+	snprintf(member, sizeof member, "%lld", member_id);
 	rc = db_query_params(db, &stmt_idem_get, 3,
-			     (const char *const[]){ member, p->key, (const char *)p->request_hash },
+			     (const char *const[]){ member, key, (const char *)hash },
 			     (const int[]){ 0, 0, SHA256_LEN }, (const int[]){ 0, 0, 1 }, &r);
 	if (rc != DB_OK || PQntuples(r) == 0) {
 		PQclear(r);
 		return rc;
 	}
-	*found = true;
-	if (!db_bool(r, 0, "same_request")) {
-		PQclear(r);
-		return update_abort(p, PROBLEM_CONFLICT,
-				    "this Idempotency-Key was used for a different request");
-	}
-	p->status_code = (int)db_int(r, 0, "status");
-	snprintf(p->location, sizeof p->location, "%s", db_col(r, 0, "location"));
-	p->response = strdup(db_col(r, 0, "response"));
+	a->found = true;
+	a->same_request = db_bool(r, 0, "same_request");
+	a->status = (int)db_int(r, 0, "status");
+	snprintf(a->location, sizeof a->location, "%s", db_col(r, 0, "location"));
+	a->response = strdup(db_col(r, 0, "response"));
 	PQclear(r);
 	return DB_OK;
 }
 
-static enum db_rc update_post_txn(struct db *db, void *cls)
+enum db_rc idem_store(struct db *db, long long member_id, const char *key,
+		      const unsigned char hash[SHA256_LEN], int status, const char *location,
+		      const char *response)
 {
-	struct update_post *p = cls;
-	struct caller *who = &p->rq->who;
-	char actor[32], member[24], period[PERIOD_STRLEN], percent[8], *evidence = NULL;
-	int year = period_year(p->period);
-	bool found;
+	char member[24], code[8];
 	enum db_rc rc;
 	PGresult *r;
 
-	free(p->response);
-	p->response = NULL;
-	request_actor(p->rq, actor);
-	rc = db_set_actor(db, actor);
-	if (rc == DB_OK && p->key)
-		rc = update_replay(db, p, &found);
-	if (rc != DB_OK || (p->key && found))
-		return rc;
-	rc = db_query(db, &stmt_update_target, 2, (const char *const[]){ p->action, who->entity }, &r);
-	if (rc != DB_OK)
-		return rc;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return update_abort(p, PROBLEM_NOT_FOUND, "no such key action");
-	}
-	/* a lead reports only on actions their entity leads, checked here, in
-	 * the transaction that writes */
-	if (who->role != ROLE_COCHAIR && !db_bool(r, 0, "led")) {
-		PQclear(r);
-		return update_abort(p, PROBLEM_FORBIDDEN,
-				    "only a lead entity of this key action may report on it");
-	}
-	if (db_bool(r, 0, "archived")) {
-		PQclear(r);
-		return update_abort(p, PROBLEM_CONFLICT, "the key action is archived");
-	}
-	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
-		js_error(p->errors, "period", "must lie within the work plan's years");
-	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
-		char why[96];
-
-		/* progress counts an action only in its own cycle's quarters */
-		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
-			 db_col(r, 0, "cycle"));
-		js_error(p->errors, "period", why);
-	}
-	PQclear(r);
-	if (json_array_size(p->errors))
-		return update_abort(p, PROBLEM_VALIDATION, NULL);
-
-	period_format(p->period, period);
-	snprintf(percent, sizeof percent, "%lld", p->percent);
-	snprintf(member, sizeof member, "%lld", who->member_id);
-	if (p->evidence)
-		evidence = json_dumps(p->evidence, JSON_COMPACT);
-	rc = db_query(db, &stmt_update_insert, 9,
-		      (const char *const[]){ p->action, period, status_names[p->status], percent,
-					     p->narrative, p->summary, visibility_names[p->visibility],
-					     evidence, member },
-		      &r);
-	free(evidence);
-	if (rc != DB_OK)
-		return rc;
-	p->status_code = 201;
-	snprintf(p->location, sizeof p->location, "/v1/updates/%s", PQgetvalue(r, 0, 0));
-	p->response = strdup(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	if (!p->key)
-		return DB_OK;
 	/* keys are kept 48 hours; clear expired ones now and then */
 	if (rand() % 64 == 0) {
 		rc = db_query(db, &stmt_idem_expire, 0, NULL, &r);
@@ -204,9 +114,11 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 			return rc;
 		PQclear(r);
 	}
+	snprintf(member, sizeof member, "%lld", member_id);
+	snprintf(code, sizeof code, "%d", status);
 	rc = db_query_params(db, &stmt_idem_put, 6,
-			     (const char *const[]){ member, p->key, (const char *)p->request_hash, "201",
-						    p->location, p->response },
+			     (const char *const[]){ member, key, (const char *)hash, code, location,
+						    response },
 			     (const int[]){ 0, 0, SHA256_LEN, 0, 0, 0 }, (const int[]){ 0, 0, 1, 0, 0, 0 },
 			     &r);
 	if (rc != DB_OK)
@@ -220,29 +132,178 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 	return DB_OK;
 }
 
-int h_updates_post(struct request *rq)
+bool update_fields_check(const json_t *body, struct update_fields *f, json_t *errors)
 {
-	struct update_post p = { .rq = rq };
 	const struct js_field evidence_spec[] = {
 		{ .name = "title", .type = JS_STRING, .flags = JS_REQUIRED, .min = 1, .max = 200 },
 		{ .name = "url", .type = JS_URL, .flags = JS_REQUIRED },
 		{ 0 },
 	};
 	const struct js_field spec[] = {
-		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &p.period },
-		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = status_names, .out = &p.status },
+		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &f->period },
+		{ .name = "status", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = status_names, .out = &f->status },
 		{ .name = "percent_complete", .type = JS_INT, .flags = JS_REQUIRED, .min = 0, .max = 100,
-		  .out = &p.percent },
+		  .out = &f->percent },
 		/* beside each word limit, one of characters (9 a word), so that
 		 * words joined by hyphens cannot pass for one */
 		{ .name = "narrative", .type = JS_TEXT, .flags = JS_REQUIRED, .min = 1, .max = 2700,
-		  .max_words = 300, .out = &p.narrative },
+		  .max_words = 300, .out = &f->narrative },
 		{ .name = "public_summary", .type = JS_TEXT, .flags = JS_NULLABLE, .min = 1, .max = 900,
-		  .max_words = 100, .out = &p.summary },
-		{ .name = "visibility", .type = JS_ENUM, .choices = visibility_names, .out = &p.visibility },
-		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &p.evidence },
+		  .max_words = 100, .out = &f->summary },
+		{ .name = "visibility", .type = JS_ENUM, .choices = visibility_names, .out = &f->visibility },
+		{ .name = "evidence", .type = JS_OBJECTS, .max = 20, .sub = evidence_spec, .out = &f->evidence },
 		{ 0 },
 	};
+	size_t before = json_array_size(errors);
+
+	memset(f, 0, sizeof *f);
+	if (js_validate(body, spec, errors)) {
+		/* rules across fields */
+		if ((f->percent == 100) != (f->status == STATUS_COMPLETED))
+			js_error(errors, "percent_complete", "is 100 if and only if the status is completed");
+		if (f->visibility == VISIBILITY_PUBLIC && !f->summary)
+			js_error(errors, "public_summary", "is required when visibility is public");
+		if (f->period > period_of_time(clock_now()))
+			js_error(errors, "period", "must not be after the current quarter");
+	}
+	return json_array_size(errors) == before;
+}
+
+static enum db_rc update_abort(struct update_result *o, enum problem problem, const char *detail)
+{
+	o->problem = problem;
+	o->detail = detail;
+	return DB_ABORT;
+}
+
+enum db_rc update_target(struct db *db, const struct caller *who, const char *action,
+			 int period, json_t *errors, struct update_result *o)
+{
+	int year = period_year(period);
+	size_t before = json_array_size(errors);
+	enum db_rc rc;
+	PGresult *r;
+
+	rc = db_query(db, &stmt_update_target, 2, (const char *const[]){ action, who->entity }, &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return update_abort(o, PROBLEM_NOT_FOUND, "no such key action");
+	}
+	/* a lead reports only on actions their entity leads, checked here, in
+	 * the transaction that writes */
+	if (who->role != ROLE_COCHAIR && !db_bool(r, 0, "led")) {
+		PQclear(r);
+		return update_abort(o, PROBLEM_FORBIDDEN,
+				    "only a lead entity of this key action may report on it");
+	}
+	if (db_bool(r, 0, "archived")) {
+		PQclear(r);
+		return update_abort(o, PROBLEM_CONFLICT, "the key action is archived");
+	}
+	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
+		js_error(errors, "period", "must lie within the work plan's years");
+	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
+		char why[96];
+
+		/* progress counts an action only in its own cycle's quarters */
+		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
+			 db_col(r, 0, "cycle"));
+		js_error(errors, "period", why);
+	}
+	PQclear(r);
+	if (json_array_size(errors) > before)
+		return update_abort(o, PROBLEM_VALIDATION, NULL);
+	return DB_OK;
+}
+
+enum db_rc update_insert(struct db *db, const struct caller *who, const char *action,
+			 const struct update_fields *f, json_t *errors, struct update_result *o)
+{
+	char member[24], period[PERIOD_STRLEN], percent[8], *evidence = NULL;
+	enum db_rc rc;
+	PGresult *r;
+
+	free(o->response);
+	o->response = NULL;
+	rc = update_target(db, who, action, f->period, errors, o);
+	if (rc != DB_OK)
+		return rc;
+	period_format(f->period, period);
+	snprintf(percent, sizeof percent, "%lld", f->percent);
+	snprintf(member, sizeof member, "%lld", who->member_id);
+	if (f->evidence)
+		evidence = json_dumps(f->evidence, JSON_COMPACT);
+	rc = db_query(db, &stmt_update_insert, 9,
+		      (const char *const[]){ action, period, status_names[f->status], percent,
+					     f->narrative, f->summary, visibility_names[f->visibility],
+					     evidence, member },
+		      &r);
+	free(evidence);
+	if (rc != DB_OK)
+		return rc;
+	snprintf(o->location, sizeof o->location, "/v1/updates/%s", PQgetvalue(r, 0, 0));
+	o->response = strdup(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return DB_OK;
+}
+
+struct update_post {
+	struct request *rq;
+	char action[24];
+	struct update_fields f;
+	/* idempotency */
+	const char *key;
+	unsigned char request_hash[SHA256_LEN];
+	/* outcome */
+	struct update_result o;
+	json_t *errors;
+	int status_code;
+};
+
+static enum db_rc update_post_txn(struct db *db, void *cls)
+{
+	struct update_post *p = cls;
+	struct caller *who = &p->rq->who;
+	struct idem_answer a = { 0 };
+	char actor[32];
+	enum db_rc rc;
+
+	free(p->o.response);
+	p->o.response = NULL;
+	request_actor(p->rq, actor);
+	rc = db_set_actor(db, actor);
+	if (rc == DB_OK && p->key)
+		rc = idem_lookup(db, who->member_id, p->key, p->request_hash, &a);
+	if (rc != DB_OK)
+		return rc;
+	if (a.found) {
+		/* a stored answer to this key: the same request replays it; any
+		 * other is 409 */
+		if (!a.same_request) {
+			free(a.response);
+			return update_abort(&p->o, PROBLEM_CONFLICT,
+					    "this Idempotency-Key was used for a different request");
+		}
+		p->status_code = a.status;
+		snprintf(p->o.location, sizeof p->o.location, "%s", a.location);
+		p->o.response = a.response;
+		return DB_OK;
+	}
+	rc = update_insert(db, who, p->action, &p->f, p->errors, &p->o);
+	if (rc != DB_OK)
+		return rc;
+	p->status_code = 201;
+	if (!p->key)
+		return DB_OK;
+	return idem_store(db, who->member_id, p->key, p->request_hash, 201, p->o.location,
+			  p->o.response);
+}
+
+int h_updates_post(struct request *rq)
+{
+	struct update_post p = { .rq = rq };
 	long long id;
 	enum db_rc rc;
 	int ret;
@@ -251,17 +312,9 @@ int h_updates_post(struct request *rq)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
 	snprintf(p.action, sizeof p.action, "%lld", id);
 	p.errors = json_array();
-	if (js_validate(rq->json, spec, p.errors)) {
-		/* rules across fields */
-		if ((p.percent == 100) != (p.status == STATUS_COMPLETED))
-			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
-		if (p.visibility == VISIBILITY_PUBLIC && !p.summary)
-			js_error(p.errors, "public_summary", "is required when visibility is public");
-		if (p.period > period_of_time(clock_now()))
-			js_error(p.errors, "period", "must not be after the current quarter");
-	}
+	update_fields_check(rq->json, &p.f, p.errors);
 	p.key = request_header(rq, "Idempotency-Key");
-	if (p.key && (text_check(p.key, false) || !*p.key || strlen(p.key) > 200))
+	if (p.key && !idem_key_valid(p.key))
 		js_error(p.errors, "Idempotency-Key", "must be 1 to 200 printable characters");
 	if (json_array_size(p.errors))
 		return reply_invalid(rq, p.errors);
@@ -271,17 +324,23 @@ int h_updates_post(struct request *rq)
 	if (rc == DB_OK) {
 		fault_point("update-committed"); /* the crash test's window */
 		json_decref(p.errors);
-		ret = reply_full(rq, p.status_code, "application/json", p.response, strlen(p.response),
-				 (const char *const[]){ "Location", p.location, NULL });
-	} else if (rc == DB_ABORT && p.problem == PROBLEM_VALIDATION) {
+		ret = reply_full(rq, p.status_code, "application/json", p.o.response,
+				 strlen(p.o.response),
+				 (const char *const[]){ "Location", p.o.location, NULL });
+	} else if (rc == DB_ABORT && p.o.problem == PROBLEM_VALIDATION) {
 		ret = reply_invalid(rq, p.errors);
 	} else {
 		json_decref(p.errors);
-		ret = rc == DB_ABORT ? reply_problem(rq, p.problem, p.detail, NULL)
+		ret = rc == DB_ABORT ? reply_problem(rq, p.o.problem, p.o.detail, NULL)
 				     : reply_rejected(rq, rc, NULL);
 	}
-	free(p.response);
+	free(p.o.response);
 	return ret;
+}
+
+bool idem_key_valid(const char *key)
+{
+	return !text_check(key, false) && *key && strlen(key) <= 200;
 }
 
 int h_update_get(struct request *rq)

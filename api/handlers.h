@@ -82,4 +82,16 @@ int h_reminders(struct request *rq);
 int h_unsubscribe_get(struct request *rq);
 int h_unsubscribe_post(struct request *rq);
 
+/* the spreadsheet round trip (SPEC 14): api/h_sheet.c */
+int h_me_template(struct request *rq);
+int h_updates_import(struct request *rq);
+/* triage of a call's inputs, the public outcome (SPEC 13): api/h_inputs.c */
+int h_inputs_list(struct request *rq);
+int h_inputs_csv(struct request *rq);
+int h_input_get(struct request *rq);
+int h_input_patch(struct request *rq);
+int h_input_attachment(struct request *rq);
+int h_input_contact_delete(struct request *rq);
+int h_consultation_outcome(struct request *rq);
+
 #endif

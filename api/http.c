@@ -751,9 +751,17 @@ static int http_admit(struct request *rq)
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (has_body(rq)) {
-		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM)))
+		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM | ROUTE_UPLOAD)))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
 					     NULL);
+		/* a file: its type is decided by its content, by the handler */
+		if (route->flags & ROUTE_UPLOAD) {
+			if (cl && (strlen(cl) > 9 || atol(cl) > UPLOAD_MAX))
+				return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
+						     "the file is larger than 4 MiB", NULL);
+			rq->body.max = UPLOAD_MAX;
+			return -1;
+		}
 		if (cl && (strlen(cl) > 9 || atol(cl) > BODY_MAX))
 			return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
 					     "the body is larger than 64 KiB", NULL);
@@ -770,7 +778,9 @@ static int http_dispatch(struct request *rq)
 	const struct route *route = rq->match.route;
 
 	if (rq->body_too_large)
-		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, "the body is larger than 64 KiB",
+		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE,
+				     route->flags & ROUTE_UPLOAD ? "the file is larger than 4 MiB"
+								 : "the body is larger than 64 KiB",
 				     NULL);
 	if (route->flags & ROUTE_CACHE) {
 		int ret = reply_cached(rq);
@@ -846,7 +856,8 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 struct head {
 	size_t bytes;
 	bool nul;
-	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type;
+	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type,
+	    origin;
 };
 
 static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -863,6 +874,7 @@ static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char
 		{ MHD_HTTP_HEADER_AUTHORIZATION, offsetof(struct head, authorization) },
 		{ "Idempotency-Key", offsetof(struct head, idempotency_key) },
 		{ MHD_HTTP_HEADER_CONTENT_TYPE, offsetof(struct head, content_type) },
+		{ "Origin", offsetof(struct head, origin) },
 	};
 
 	(void)kind;
@@ -906,6 +918,8 @@ static void head_check(struct request *rq, const char *version)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Idempotency-Key header");
 	if (h.content_type > 1)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Content-Type header");
+	if (h.origin > 1) /* the cross-site check reads the first (http.c) */
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Origin header");
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,

@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #define BODY_MAX (64 * 1024)
+/* a ROUTE_UPLOAD body: a filled spreadsheet (api/h_sheet.c) */
+#define UPLOAD_MAX (4 * 1024 * 1024)
 
 struct caller {
 	long long member_id;     /* 0 when anonymous */

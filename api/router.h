@@ -21,6 +21,7 @@ enum route_flags {
 	ROUTE_CACHE = 1 << 3,    /* a read whose 200 answers api/cache.c may keep */
 	ROUTE_VERSIONED = 1 << 4, /* a write answered with the resource, whose ETag the next If-Match sends */
 	ROUTE_FORM = 1 << 5,     /* may carry a small body of any type, which the handler ignores (RFC 8058 one-click POST) */
+	ROUTE_UPLOAD = 1 << 8,   /* takes a file of any type up to UPLOAD_MAX, which the handler reads (not JSON) */
 };
 
 struct route {

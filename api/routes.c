@@ -70,6 +70,18 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/reminders", 0, ROLE_LEAD, h_reminders },
 	{ "GET", "/v1/unsubscribe", ROUTE_PUBLIC, ROLE_NONE, h_unsubscribe_get },
 	{ "POST", "/v1/unsubscribe", ROUTE_PUBLIC | ROUTE_FORM, ROLE_NONE, h_unsubscribe_post },
+	/* the spreadsheet round trip (SPEC 14, api/h_sheet.c) */
+	{ "GET", "/v1/me/template.csv", 0, ROLE_LEAD, h_me_template },
+	{ "GET", "/v1/me/template.xlsx", 0, ROLE_LEAD, h_me_template },
+	{ "POST", "/v1/updates/import", ROUTE_UPLOAD, ROLE_LEAD, h_updates_import },
+	/* triage of a call's inputs, the public outcome (SPEC 13, api/h_inputs.c) */
+	{ "GET", "/v1/consultations/{id}/inputs", 0, ROLE_LEAD, h_inputs_list },
+	{ "GET", "/v1/consultations/{id}/inputs.csv", 0, ROLE_COCHAIR, h_inputs_csv },
+	{ "GET", "/v1/inputs/{id}", 0, ROLE_LEAD, h_input_get },
+	{ "PATCH", "/v1/inputs/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_input_patch },
+	{ "GET", "/v1/inputs/{id}/attachment", 0, ROLE_LEAD, h_input_attachment },
+	{ "DELETE", "/v1/inputs/{id}/contact", 0, ROLE_COCHAIR, h_input_contact_delete },
+	{ "GET", "/v1/public/consultations/{id}/outcome", ROUTE_PUBLIC, ROLE_NONE, h_consultation_outcome },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

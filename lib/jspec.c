@@ -385,6 +385,19 @@ static bool js_check_object(const struct js_field *spec, const json_t *v, const 
 static bool js_check_field(const struct js_field *f, const json_t *v, const char *path,
 			   json_t *errors);
 
+/* Item i of array v as an id: a positive integer not seen before it. */
+static bool js_check_id(const json_t *v, size_t i, const char *path, json_t *errors)
+{
+	const json_t *e = json_array_get(v, i);
+
+	if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > (1LL << 53))
+		return js_fail(errors, path, "must be a positive integer");
+	for (size_t k = 0; k < i; k++)
+		if (json_equal(json_array_get(v, k), e))
+			return js_fail(errors, path, "is already in the list");
+	return true;
+}
+
 static bool js_check_array(const struct js_field *f, const json_t *v, const char *path,
 			   json_t *errors)
 {
@@ -405,6 +418,8 @@ static bool js_check_array(const struct js_field *f, const json_t *v, const char
 		path_index(sub, sizeof sub, path, i);
 		if (f->type == JS_STRINGS) {
 			ok = js_check_string(&item, e, sub, errors) && ok;
+		} else if (f->type == JS_IDS) {
+			ok = js_check_id(v, i, sub, errors) && ok;
 		} else if (!json_is_object(e)) {
 			ok = js_fail(errors, sub, "must be an object");
 		} else {
@@ -512,6 +527,7 @@ static bool js_check_field(const struct js_field *f, const json_t *v, const char
 	}
 	case JS_STRINGS:
 	case JS_OBJECTS:
+	case JS_IDS:
 		return js_check_array(f, v, path, errors);
 	}
 	BUG("unknown field type %d", f->type);

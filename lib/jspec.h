@@ -20,6 +20,7 @@ enum js_type {
 	JS_STRINGS, /* array of one-line strings; out: json_t ** (borrowed) */
 	JS_OBJECTS, /* array of objects, each checked against .sub; out: json_t ** */
 	JS_EMAIL,   /* a mail address (email_valid); out: const char ** */
+	JS_IDS,     /* array of distinct positive integers (ids, pillar numbers); out: json_t ** */
 };
 
 enum {

@@ -87,6 +87,7 @@ SCENARIO(roles_are_offered_only_what_they_may_do)
 SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
+SCENARIO(a_french_cochair_gets_a_french_report)
 SCENARIO(languages_follow_the_member_then_the_browser)
 
 int main(void)
@@ -106,6 +107,7 @@ int main(void)
 	tcase_add_test(tc, cochair_reviews_updates);
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
+	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -132,6 +132,40 @@ START_TEST(an_overlong_unknown_key_is_still_reported)
 }
 END_TEST
 
+/* PATCH /v1/inputs/{id} names pillars and key actions by number. */
+START_TEST(id_lists_take_distinct_positive_integers)
+{
+	static const struct js_field ids_spec[] = {
+		{ .name = "pillars", .type = JS_IDS, .max = 8 },
+		{ 0 },
+	};
+	static const struct { const char *body, *field; } bad[] = {
+		{ "{\"pillars\":[1,1]}", "pillars[1]" },
+		{ "{\"pillars\":[0]}", "pillars[0]" },
+		{ "{\"pillars\":[2,-3]}", "pillars[1]" },
+		{ "{\"pillars\":[\"1\"]}", "pillars[0]" },
+		{ "{\"pillars\":[1.5]}", "pillars[0]" },
+		{ "{\"pillars\":3}", "pillars" },
+		{ "{\"pillars\":[1,2,3,4,5,6,7,8,9]}", "pillars" },
+	};
+	json_t *doc, *errors;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		doc = json_loads(bad[i].body, 0, NULL);
+		errors = json_array();
+		ck_assert_msg(!js_validate(doc, ids_spec, errors), "%s was taken", bad[i].body);
+		ck_assert_str_eq(first_field(errors), bad[i].field);
+		json_decref(doc);
+		json_decref(errors);
+	}
+	doc = json_loads("{\"pillars\":[3,1,8]}", 0, NULL);
+	errors = json_array();
+	ck_assert(js_validate(doc, ids_spec, errors));
+	json_decref(doc);
+	json_decref(errors);
+}
+END_TEST
+
 START_TEST(body_must_be_an_object)
 {
 	json_t *errors = json_array(), *arr = json_array();
@@ -238,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, words_are_counted_as_a_reader_would);
 	tcase_add_test(tc, text_rules);
 	tcase_add_test(tc, mail_addresses_are_checked_strictly);
+	tcase_add_test(tc, id_lists_take_distinct_positive_integers);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -65,6 +65,11 @@ CREATE FUNCTION cache_row_tags(tbl text, rows jsonb[]) RETURNS text[] LANGUAGE s
 		FROM unnest(rows) r JOIN action a ON a.id = (r ->> 'action_id')::bigint)
 	WHEN tbl = 'pillar' THEN ARRAY(SELECT 'P' || (r ->> 'number') FROM unnest(rows) r)
 	WHEN tbl = 'pillar_lead' THEN ARRAY(SELECT 'P' || (r ->> 'pillar') FROM unnest(rows) r)
+	-- an action shows the inputs linked to it (id, receipt, title)
+	WHEN tbl = 'consultation_input_action' THEN ARRAY(SELECT 'A' || (r ->> 'action_id') FROM unnest(rows) r)
+	WHEN tbl = 'consultation_input' THEN ARRAY(
+		SELECT 'A' || l.action_id FROM unnest(rows) r
+		JOIN consultation_input_action l ON l.input_id = (r ->> 'id')::bigint)
 	ELSE ARRAY['*'] END
 $$;
 
@@ -100,7 +105,8 @@ DECLARE
 	t record;
 BEGIN
 	FOR t IN SELECT * FROM (VALUES ('status_update', 'L'), ('action', 'L'), ('action_lead', 'L'),
-				       ('pillar', 'L'', ''C'), ('pillar_lead', 'L'', ''C')) v (name, kinds)
+				       ('pillar', 'L'', ''C'), ('pillar_lead', 'L'', ''C'),
+				       ('consultation_input', 'R'), ('consultation_input_action', 'R')) v (name, kinds)
 	LOOP
 		EXECUTE format('DROP TRIGGER data_version ON %I', t.name);
 		EXECUTE format('CREATE TRIGGER cache_insert AFTER INSERT ON %I REFERENCING NEW TABLE AS n'
@@ -132,13 +138,13 @@ DROP TRIGGER data_version ON member;
 CREATE TRIGGER data_version AFTER UPDATE OF name, entity, role, active OR DELETE ON member
 	FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump('A U P L C T D');
 
--- Events and consultations show in reference lists only.
+-- Events and consultations show in reference lists only; an input and its
+-- links to key actions also on those actions (above).
 DO $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['event', 'consultation', 'consultation_input',
-				 'consultation_input_pillar', 'consultation_input_action']
+	FOREACH t IN ARRAY ARRAY['event', 'consultation', 'consultation_input_pillar']
 	LOOP
 		EXECUTE format('DROP TRIGGER data_version ON %I', t);
 		EXECUTE format('CREATE TRIGGER data_version AFTER INSERT OR UPDATE OR DELETE ON %I'

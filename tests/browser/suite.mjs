@@ -387,6 +387,28 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// A French-speaking co-chair's report has French headings, captions and
+	// table headers: the app asks for it in the member's language.
+	async a_french_cochair_gets_a_french_report() {
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair', 'OHCHR', 'fr');
+		await page.goto(`${BASE}/reports`);
+		await settled(page);
+		check(await page.getByLabel('Langue du rapport', { exact: true }).inputValue() === 'fr', 'the report language is not the member\'s');
+		await page.getByLabel('Trimestre', { exact: true }).selectOption('2021-Q2');
+		await page.getByRole('button', { name: 'Demander le rapport', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'est prêt' }).waitFor({ timeout: 120000 });
+		const mine = (await api('GET', '/v1/reports?limit=200')).data.items.find((r) => r.period === '2021-Q2' && r.language === 'fr');
+		check(mine && mine.state === 'done', `no French report of 2021-Q2: ${JSON.stringify(mine)}`);
+		const link = page.getByRole('link', { name: /\.html$/ }).first();
+		const html = await page.evaluate(async (u) => (await fetch(u)).text(), await link.getAttribute('href'));
+		for (const text of ['<html lang="fr"', 'Chiffres clés', 'Coprésidence en exercice', 'État des actions clés par pilier', 'Entité chef de file'])
+			check(html.includes(text), `the French report's HTML lacks ${text}`);
+		check(!html.includes('Headline figures'), 'the French report reads "Headline figures"');
+		await axe(page, '/reports with a French report');
+		await ctx.close();
+	},
+
 	// A co-chair invites a member from the Members page (the invitation
 	// mail waits in the outbox) and deactivates another, whose open page
 	// is signed out at its next step.
