@@ -7,6 +7,8 @@
 #   make SANITIZE=1 ...   the same, built with AddressSanitizer and UBSan (clang)
 #   make test-sanitize    make test so built
 #   make fuzz FUZZ_SECONDS=N   each libFuzzer target (tests/fuzz) for N seconds
+#   make test-cluster   two API hosts and two workers behind HAProxy, in network
+#                   namespaces (tests/cluster/cluster.sh; as root)
 #   make chaos      the long crash test (tests/check_chaos.c with CHAOS_ROUNDS=20)
 # Missing Debian packages are installed first (scripts/deps.sh).
 
@@ -69,7 +71,7 @@ FAULT_API = $(BUILD)/faults/workplan-api
 FAULT_OBJ = $(API_SRC:%.c=$(BUILD)/faults/%.o) $(BUILD)/faults/api/main.o
 DEPS_STAMP = build/deps.stamp
 
-.PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean
+.PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean test-cluster
 # keep test objects between runs
 .SECONDARY:
 all: $(PROGRAMS)
@@ -149,6 +151,10 @@ test: tests
 
 bench: all
 	@scripts/bench.sh $(BIN)
+
+# several hosts in network namespaces behind HAProxy (SPEC 15); as root
+test-cluster: all
+	@tests/cluster/cluster.sh $(BIN)
 
 test-sanitize:
 	@$(MAKE) --no-print-directory SANITIZE=1 test

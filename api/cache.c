@@ -9,6 +9,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@ static atomic_ullong version = 1;
 static atomic_ullong named[NSLOTS]; /* the epoch at which a tag was last named */
 static atomic_ullong all_named;     /* the same for everything */
 static atomic_bool listening;
+static atomic_int listen_fd = -1; /* the listening connection's socket */
+static atomic_bool reading;       /* the listening thread is taking in what came */
 static atomic_ullong hits, misses, invalidations, tag_invalidations, stale;
 static char *listen_url;
 
@@ -174,13 +178,24 @@ static bool fresh(const struct entry *e)
 	return true;
 }
 
+/* Has a notification (or the end of the connection) reached this host
+ * that the listening thread has not applied yet? Then nothing is served
+ * from memory: how stale an entry may be is bounded by the notification's
+ * journey to this host, not by when the listening thread gets a core. */
+static bool unheard(void)
+{
+	struct pollfd p = { .fd = atomic_load(&listen_fd), .events = POLLIN };
+
+	return p.fd < 0 || poll(&p, 1, 0) != 0 || atomic_load(&reading);
+}
+
 bool cache_use(const void *key, size_t key_len, void (*use)(void *value, void *ctx), void *ctx)
 {
 	uint64_t h = hash64(key, key_len);
 	struct entry *e = NULL;
 
 	pthread_rwlock_rdlock(&lock);
-	if (atomic_load(&listening)) {
+	if (atomic_load(&listening) && !unheard()) {
 		e = *slot_of(h, key, key_len);
 		if (e && !fresh(e)) {
 			atomic_fetch_add(&stale, 1);
@@ -266,13 +281,26 @@ static void *cache_listen(void *arg)
 			continue;
 		}
 		/* from here on no committed write goes unnoticed */
+		atomic_store(&listen_fd, db_socket(db));
 		cache_invalidate();
 		atomic_store(&listening, true);
 		log_info("cache on: listening on %s", CACHE_CHANNEL);
-		while (db_wait_each(db, 1000, heard, NULL) >= 0)
-			;
+		for (;;) {
+			struct pollfd p = { .fd = db_socket(db), .events = POLLIN };
+			int n;
+
+			if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+				break;
+			atomic_store(&reading, true);
+			n = db_wait_each(db, 0, heard, NULL);
+			if (n < 0)
+				break; /* reading stays set until the cache is off */
+			atomic_store(&reading, false);
+		}
 		atomic_store(&listening, false);
+		atomic_store(&listen_fd, -1);
 		cache_invalidate();
+		atomic_store(&reading, false);
 		log_warn("cache off: lost the listening connection (%s)", db_error(db));
 	}
 	return NULL;

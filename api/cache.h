@@ -7,7 +7,9 @@
  * answers the write. An entry is good while none of its tags was named
  * since the read that made it began; "*", an unknown payload and the loss
  * of the listening connection drop everything, and while nothing listens,
- * nothing is kept or served. Bounded by WORKPLAN_CACHE_MB.
+ * nothing is kept or served; nor while a notification (or the end of the
+ * connection) has reached this host and is not applied yet. Bounded by
+ * WORKPLAN_CACHE_MB.
  *
  * A reader takes the version (an epoch) before it reads the database and
  * stores what it read under it; a tag named since then makes the entry

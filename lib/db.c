@@ -319,6 +319,11 @@ enum db_rc db_listen(struct db *db, const char *channel)
 	return db_exec(db, sql);
 }
 
+int db_socket(struct db *db)
+{
+	return db->conn ? PQsocket(db->conn) : -1;
+}
+
 int db_wait(struct db *db, int timeout_ms)
 {
 	return db_wait_each(db, timeout_ms, NULL, NULL);

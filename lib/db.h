@@ -84,6 +84,9 @@ int db_wait(struct db *db, int timeout_ms);
 int db_wait_each(struct db *db, int timeout_ms, void (*each)(const char *payload, void *ctx),
 		 void *ctx);
 
+/* The connection's socket, or -1 when not connected. */
+int db_socket(struct db *db);
+
 /* Names who acts in the current transaction, for the audit trail. */
 enum db_rc db_set_actor(struct db *db, const char *actor);
 

@@ -16,6 +16,8 @@ python3-aiosmtpd"
 PACKAGES="$PACKAGES libxlsxwriter-dev libzip-dev libxml2-dev libreoffice-calc-nogui"
 # the webhook tests' receiver checks signatures with Python's own hmac
 PACKAGES="$PACKAGES python3"
+# make test-cluster: HAProxy in front of the API hosts (deploy/haproxy.cfg)
+PACKAGES="$PACKAGES haproxy"
 # check_cli reads docs/workplan.1 with man --warnings (groff-base formats it)
 PACKAGES="$PACKAGES man-db groff-base"
 
