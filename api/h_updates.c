@@ -165,14 +165,16 @@ static enum db_rc update_post_txn(struct db *db, void *cls)
 		return update_abort(p, PROBLEM_CONFLICT, "the key action is archived");
 	}
 	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
-		js_error(p->errors, "period", "must lie within the work plan's years");
+		js_error_code(p->errors, "period", "period_outside_plan", NULL,
+			      "must lie within the work plan's years");
 	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
 		char why[96];
 
 		/* progress counts an action only in its own cycle's quarters */
 		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
 			 db_col(r, 0, "cycle"));
-		js_error(p->errors, "period", why);
+		js_error_code(p->errors, "period", "period_outside_cycle",
+			      json_pack("{s:s}", "cycle", db_col(r, 0, "cycle")), why);
 	}
 	PQclear(r);
 	if (json_array_size(p->errors))
@@ -254,11 +256,14 @@ int h_updates_post(struct request *rq)
 	if (js_validate(rq->json, spec, p.errors)) {
 		/* rules across fields */
 		if ((p.percent == 100) != (p.status == STATUS_COMPLETED))
-			js_error(p.errors, "percent_complete", "is 100 if and only if the status is completed");
+			js_error_code(p.errors, "percent_complete", "percent_completed", NULL,
+				      "is 100 if and only if the status is completed");
 		if (p.visibility == VISIBILITY_PUBLIC && !p.summary)
-			js_error(p.errors, "public_summary", "is required when visibility is public");
+			js_error_code(p.errors, "public_summary", "summary_for_public", NULL,
+				      "is required when visibility is public");
 		if (p.period > period_of_time(clock_now()))
-			js_error(p.errors, "period", "must not be after the current quarter");
+			js_error_code(p.errors, "period", "period_future", NULL,
+				      "must not be after the current quarter");
 	}
 	p.key = request_header(rq, "Idempotency-Key");
 	if (p.key && (text_check(p.key, false) || !*p.key || strlen(p.key) > 200))
@@ -358,7 +363,7 @@ int h_update_review(struct request *rq)
 	}
 	snprintf(v.id, sizeof v.id, "%lld", n);
 	if (js_validate(rq->json, spec, errors) && v.decision == DECISION_RETURN && !v.comment)
-		js_error(errors, "comment", "is required when returning an update");
+		js_error_code(errors, "comment", "comment_for_return", NULL, "is required when returning an update");
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);

@@ -88,6 +88,7 @@ SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(a_french_cochair_gets_a_french_report)
+SCENARIO(a_french_field_error_reads_in_french)
 SCENARIO(languages_follow_the_member_then_the_browser)
 
 int main(void)
@@ -108,6 +109,7 @@ int main(void)
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
+	tcase_add_test(tc, a_french_field_error_reads_in_french);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
 	suite_add_tcase(s, tc);
 	return t_run(s);
