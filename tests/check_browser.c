@@ -88,6 +88,7 @@ SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(a_french_cochair_gets_a_french_report)
+SCENARIO(a_french_field_error_reads_in_french)
 SCENARIO(languages_follow_the_member_then_the_browser)
 SCENARIO(contributor_sends_an_input_with_a_file)
 
@@ -126,6 +127,7 @@ int main(void)
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
+	tcase_add_test(tc, a_french_field_error_reads_in_french);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
 	tcase_add_test(tc, contributor_sends_an_input_with_a_file);
 	tcase_add_test(tc, cochair_triages_an_input_and_the_action_shows_it);

@@ -409,6 +409,31 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// A French-speaking lead's mistakes read in French next to their fields:
+	// the API names the rule (errors[].code), the catalogue words it.
+	async a_french_field_error_reads_in_french() {
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'lead', 'WHO', 'fr');
+		await page.goto(`${BASE}/actions/1`);
+		await settled(page);
+		await page.getByLabel('Pourcentage d’achèvement', { exact: true }).fill('150');
+		await page.getByRole('button', { name: 'Publier la mise à jour', exact: true }).click();
+		await expectSummary(page, ['Pourcentage d’achèvement', 'Compte rendu']);
+		const next = async (label) => {
+			const by = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby')) || '';
+			const id = by.split(' ').find((x) => x.endsWith('-error'));
+			return id ? page.locator(`#${id}`).innerText() : '';
+		};
+		const percent = await next('Pourcentage d’achèvement');
+		check(percent.includes('doit être compris entre 0 et 100'), `the percent's message reads "${percent}"`);
+		const narrative = await next('Compte rendu');
+		check(narrative.includes('ne doit pas être vide'), `the narrative's message reads "${narrative}"`);
+		const summary = await page.locator('.summary').innerText();
+		check(!/must|between/.test(summary), `the French summary reads English: ${summary}`);
+		await axe(page, '/actions/1 with French field errors');
+		await ctx.close();
+	},
+
 	// A co-chair invites a member from the Members page (the invitation
 	// mail waits in the outbox) and deactivates another, whose open page
 	// is signed out at its next step.
@@ -487,6 +512,9 @@ const scenarios = {
 			'a French-speaking member does not get French');
 		check(await page.getByRole('navigation').getByRole('link', { name: 'Vue d’ensemble' }).count() === 1, 'the French navigation is missing');
 		check(await page.getByRole('heading', { level: 1, name: 'Vue d’ensemble' }).count() === 1, 'the French Overview heading is missing');
+		// the chart's alt text, worded by the app from its data, in French
+		const alt = await page.locator('main figure img').first().getAttribute('alt');
+		check(/^Diagramme en barres empilées de l’état des actions clés du cycle \S+ dans chaque pilier .* Pilier 1, [^:]+ : \d+ actions? clés? \(/.test(alt), `the French chart's alt text reads: ${alt}`);
 		for (const path of ['/', '/actions/1', '/reports', '/charts']) {
 			await page.goto(BASE + path);
 			await settled(page);
