@@ -229,6 +229,59 @@ START_TEST(callers_without_a_token_are_limited_per_address)
 }
 END_TEST
 
+/* Behind a load balancer (SPEC 15) every request comes from its address:
+ * from one named in WORKPLAN_TRUSTED_PROXIES, the client is the last
+ * address of the last X-Forwarded-For (the one the balancer added), so one
+ * client over its rate is refused and the others behind the balancer are
+ * not; what a client writes in the header itself changes nothing, and
+ * from any other address the header is ignored. */
+static int hammer(const struct server *s, const char *from, const char *const *headers, int n)
+{
+	int limited = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct resp *r = t_http_headers(s, from, "GET", "/v1/health", NULL, 0, headers);
+
+		limited += r->status == 429;
+		t_resp_free(r);
+	}
+	return limited;
+}
+
+START_TEST(behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget)
+{
+	static const char *const env[] = { "WORKPLAN_RATE_LIMIT=20", "WORKPLAN_TRUSTED_PROXIES=127.0.0.7", NULL };
+	static const char *const one[] = { "X-Forwarded-For: 198.51.100.1", NULL };
+	static const char *const two[] = { "X-Forwarded-For: 198.51.100.2", NULL };
+	static const char *const forged[] = { "X-Forwarded-For: 198.51.100.2, 198.51.100.1", NULL };
+	static const char *const repeated[] = { "X-Forwarded-For: 198.51.100.2", "X-Forwarded-For: 198.51.100.1",
+						NULL };
+	struct server s;
+
+	t_server_start_env(&s, db, env);
+	ck_assert_int_ge(hammer(&s, "127.0.0.7", one, 100), 1);
+	/* another client behind the same balancer */
+	ck_assert_int_eq(hammer(&s, "127.0.0.7", two, 1), 0);
+	/* the limited client naming another address before its own */
+	ck_assert_int_eq(hammer(&s, "127.0.0.7", forged, 1), 1);
+	ck_assert_int_eq(hammer(&s, "127.0.0.7", repeated, 1), 1);
+	/* an address not trusted: the header is ignored, however it varies */
+	{
+		int limited = 0;
+
+		for (int i = 0; i < 100; i++) {
+			char h[64];
+			const char *const hs[] = { h, NULL };
+
+			snprintf(h, sizeof h, "X-Forwarded-For: 203.0.113.%d", i + 1);
+			limited += hammer(&s, "127.0.0.8", hs, 1);
+		}
+		ck_assert_int_ge(limited, 1);
+	}
+	t_server_stop(&s);
+}
+END_TEST
+
 static void send_all(int fd, const char *s)
 {
 	ck_assert_int_eq(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
@@ -657,6 +710,7 @@ int main(void)
 	tcase_add_test(tc, a_caller_over_its_rate_gets_429_and_others_do_not);
 	tcase_add_test(tc, the_default_rate_is_100_a_second_in_bursts_of_200);
 	tcase_add_test(tc, callers_without_a_token_are_limited_per_address);
+	tcase_add_test(tc, behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget);
 	tcase_add_test(tc, connections_beyond_the_cap_wait_until_one_closes);
 	tcase_add_test(tc, an_idle_connection_is_closed_after_the_idle_timeout);
 	tcase_add_test(tc, a_slow_client_never_holds_a_thread);
