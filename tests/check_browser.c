@@ -88,6 +88,7 @@ SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(languages_follow_the_member_then_the_browser)
+SCENARIO(lead_imports_a_spreadsheet_cell_by_cell)
 
 int main(void)
 {
@@ -107,6 +108,7 @@ int main(void)
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
+	tcase_add_test(tc, lead_imports_a_spreadsheet_cell_by_cell);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
