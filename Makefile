@@ -1,11 +1,14 @@
 # Workplan progress reporting service.
 #   make            build bin/workplan-api, bin/workplan-worker, bin/workplan-admin
+#                   and bin/workplan (the command-line client, cli/)
 #   make run        private PostgreSQL under var/, migrate, seed, API + worker
 #   make test       the same set-up on a throwaway cluster, then every test
 #   make bench      the benchmarks of docs/benchmarks.md, printed as a table
 #   make SANITIZE=1 ...   the same, built with AddressSanitizer and UBSan (clang)
 #   make test-sanitize    make test so built
 #   make fuzz FUZZ_SECONDS=N   each libFuzzer target (tests/fuzz) for N seconds
+#   make test-cluster   two API hosts and two workers behind HAProxy, in network
+#                   namespaces (tests/cluster/cluster.sh; as root)
 #   make chaos      the long crash test (tests/check_chaos.c with CHAOS_ROUNDS=20)
 # Missing Debian packages are installed first (scripts/deps.sh).
 
@@ -42,6 +45,7 @@ LIB_SRC = $(wildcard lib/*.c)
 API_SRC = $(filter-out api/main.c,$(wildcard api/*.c))
 WORKER_SRC = $(wildcard workers/*.c)
 ADMIN_SRC = $(wildcard admin/*.c)
+CLI_SRC = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/check_*.c)
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
@@ -61,12 +65,13 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 API_OBJ = $(API_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(FUZZ_TARGETS:%=$(BUILD)/tests/check_fuzz_%)
 PROGRAMS = $(BIN)/workplan-api $(BIN)/workplan-worker $(BIN)/workplan-admin
+PROGRAMS += $(BIN)/workplan
 # the API with its fault points (api/fault.h), for the crash tests only
 FAULT_API = $(BUILD)/faults/workplan-api
 FAULT_OBJ = $(API_SRC:%.c=$(BUILD)/faults/%.o) $(BUILD)/faults/api/main.o
 DEPS_STAMP = build/deps.stamp
 
-.PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean
+.PHONY: all deps run test test-sanitize tests bench fuzz fuzz-targets chaos clean test-cluster
 # keep test objects between runs
 .SECONDARY:
 all: $(PROGRAMS)
@@ -115,6 +120,11 @@ $(BIN)/workplan-admin: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
+# the command-line client: libcurl and jansson, and lib/ for SHA-256
+$(BIN)/workplan: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libworkplan.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs libcurl jansson) -lm -o $@
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(BUILD)/libapi.a $(BUILD)/libworkplan.a
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -lm -o $@
 
@@ -141,6 +151,10 @@ test: tests
 
 bench: all
 	@scripts/bench.sh $(BIN)
+
+# several hosts in network namespaces behind HAProxy (SPEC 15); as root
+test-cluster: all
+	@tests/cluster/cluster.sh $(BIN)
 
 test-sanitize:
 	@$(MAKE) --no-print-directory SANITIZE=1 test

@@ -17,19 +17,33 @@
 
 DB_STMT(stmt_lock, "SELECT pg_advisory_lock(" LOCK_KEY ")");
 DB_STMT(stmt_unlock, "SELECT pg_advisory_unlock(" LOCK_KEY ")");
-DB_STMT(stmt_applied, "SELECT checksum FROM schema_migration WHERE version = $1");
-DB_STMT(stmt_record, "INSERT INTO schema_migration (version, name, checksum) VALUES ($1, $2, $3)");
+DB_STMT(stmt_applied, "SELECT checksum FROM schema_migration WHERE version = $1 AND suffix = $2");
+DB_STMT(stmt_record,
+	"INSERT INTO schema_migration (version, name, checksum, suffix) VALUES ($1, $2, $3, $4)");
 DB_STMT(stmt_has_workplan, "SELECT EXISTS (SELECT 1 FROM workplan)");
 
+/* A migration is known by its number and a letter (022b_x.sql comes
+ * between 022_y.sql and 023_z.sql; "" for none). A history made before
+ * letters existed gets the column. */
 static const char create_history[] =
 	"CREATE TABLE IF NOT EXISTS schema_migration ("
-	" version int PRIMARY KEY,"
+	" version int NOT NULL,"
+	" suffix text NOT NULL DEFAULT '',"
 	" name text NOT NULL,"
 	" checksum text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+	" applied_at timestamptz NOT NULL DEFAULT now(),"
+	" PRIMARY KEY (version, suffix));"
+	"DO $$ BEGIN"
+	" IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'schema_migration'::regclass"
+	"                AND attname = 'suffix') THEN"
+	"  ALTER TABLE schema_migration ADD COLUMN suffix text NOT NULL DEFAULT '',"
+	"   DROP CONSTRAINT schema_migration_pkey, ADD PRIMARY KEY (version, suffix);"
+	" END IF;"
+	" END $$";
 
-/* "sql/migrations/012_name.sql" -> 12, name "012_name.sql"; -1 if not one. */
-static int migration_version(const char *path, const char **name)
+/* "sql/migrations/012_name.sql" -> 12, name "012_name.sql", suffix "";
+ * "022b_name.sql" -> 22, suffix "b". -1 if not a migration. */
+static int migration_version(const char *path, const char **name, char suffix[2])
 {
 	const char *base = path + strlen(MIGRATIONS_DIR);
 	int v = 0, i;
@@ -41,18 +55,21 @@ static int migration_version(const char *path, const char **name)
 			return -1;
 		v = v * 10 + base[i] - '0';
 	}
-	if (base[3] != '_' || !strstr(base, ".sql"))
+	suffix[0] = base[3] >= 'a' && base[3] <= 'z' ? base[3] : '\0';
+	suffix[1] = '\0';
+	if (base[3 + !!suffix[0]] != '_' || !strstr(base, ".sql"))
 		return -1;
 	*name = base;
 	return v;
 }
 
 /* Applies one migration unless recorded; 0 applied, 1 skipped, -1 error. */
-static int apply_one(struct db *db, const struct embedded_file *f, int version, const char *name)
+static int apply_one(struct db *db, const struct embedded_file *f, int version, const char *suffix,
+		     const char *name)
 {
 	unsigned char d[SHA256_LEN];
 	char sum[2 * SHA256_LEN + 1], ver[16];
-	const char *p[3] = { ver, name, sum };
+	const char *p[4] = { ver, name, sum, suffix };
 	PGresult *r;
 	int applied;
 
@@ -61,7 +78,7 @@ static int apply_one(struct db *db, const struct embedded_file *f, int version, 
 	snprintf(ver, sizeof ver, "%d", version);
 	if (db_exec(db, "BEGIN") != DB_OK)
 		return -1;
-	if (db_query(db, &stmt_applied, 1, p, &r) != DB_OK)
+	if (db_query(db, &stmt_applied, 2, (const char *const[]){ ver, suffix }, &r) != DB_OK)
 		goto fail;
 	applied = PQntuples(r) == 1;
 	if (applied && strcmp(PQgetvalue(r, 0, 0), sum)) {
@@ -83,7 +100,7 @@ static int apply_one(struct db *db, const struct embedded_file *f, int version, 
 		db_exec(db, "ROLLBACK");
 		return -1;
 	}
-	if (db_query(db, &stmt_record, 3, p, &r) != DB_OK)
+	if (db_query(db, &stmt_record, 4, p, &r) != DB_OK)
 		goto fail;
 	PQclear(r);
 	if (db_exec(db, "COMMIT") != DB_OK)
@@ -98,7 +115,7 @@ fail:
 
 int cmd_migrate(struct db *db, int argc, char **argv)
 {
-	int applied = 0, rc = 0, last = 0;
+	int applied = 0, rc = 0, last = 0, last_order = 0;
 	PGresult *r;
 
 	(void)argv;
@@ -115,17 +132,20 @@ int cmd_migrate(struct db *db, int argc, char **argv)
 	}
 	for (const struct embedded_file *f = embedded_files; f->path; f++) {
 		const char *name;
-		int v = migration_version(f->path, &name), res;
+		char suffix[2];
+		int v = migration_version(f->path, &name, suffix), res, order;
 
 		if (v < 0)
 			continue;
-		if (v <= last) {
+		order = v * 27 + (suffix[0] ? suffix[0] - 'a' + 1 : 0);
+		if (order <= last_order) {
 			fprintf(stderr, "workplan-admin: migration %s is out of order\n", name);
 			rc = 1;
 			break;
 		}
 		last = v;
-		res = apply_one(db, f, v, name);
+		last_order = order;
+		res = apply_one(db, f, v, suffix, name);
 		if (res < 0) {
 			rc = 1;
 			break;

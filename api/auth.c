@@ -85,7 +85,7 @@ static void auth_remember(uint64_t version, const unsigned char *key, size_t n,
 	k->who = *who;
 	k->checked_us = now_us();
 	k->until = until;
-	if (!cache_put(version, key, n, k, sizeof *k, free))
+	if (!cache_put(version, key, n, k, sizeof *k, free, "T"))
 		free(k);
 }
 
@@ -109,7 +109,7 @@ static void auth_remember_miss(uint64_t version, const unsigned char *key, size_
 {
 	char *mark = xmalloc(1);
 
-	if (!cache_put(version, key, n, mark, 1, free))
+	if (!cache_put(version, key, n, mark, 1, free, "T"))
 		free(mark);
 }
 

@@ -96,6 +96,10 @@ int h_actions_list(struct request *rq)
 	page_fetch(&page, fetch);
 	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
 	snprintf(y, sizeof y, "%lld", has_year ? year : 0);
+	if (has_pillar)
+		request_cache_tag(rq, "P P%lld", pillar);
+	else
+		request_cache_tag(rq, "L");
 	return reply_list(rq, &stmt_actions_list, 9,
 		      (const char *const[]){ page.after, fetch, has_pillar ? p : NULL,
 					     has_cycle ? cycle : NULL, has_year ? y : NULL,
@@ -121,6 +125,7 @@ int h_action_get(struct request *rq)
 
 	if (!action_id(rq, id))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
+	request_cache_tag(rq, "A A%s", id);
 	return reply_document(rq, &stmt_action_get, 1, (const char *const[]){ id },
 			      "no such key action");
 }

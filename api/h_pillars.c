@@ -76,6 +76,7 @@ int h_pillars_list(struct request *rq)
 	json_decref(errors);
 	page_fetch(&page, fetch);
 	pillar_now(now);
+	request_cache_tag(rq, "L");
 	return reply_list(rq, &stmt_pillars, 4,
 		      (const char *const[]){ NULL, page.after, fetch, now }, &page);
 }
@@ -99,6 +100,7 @@ int h_pillar_get(struct request *rq)
 	if (!pillar_number(rq, number))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "pillars are numbered 1 to 8", NULL);
 	pillar_now(now);
+	request_cache_tag(rq, "P P%s", number);
 	return reply_document(rq, &stmt_pillars, 4, (const char *const[]){ number, NULL, "1", now },
 			      "no such pillar");
 }

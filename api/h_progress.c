@@ -57,7 +57,9 @@ DB_STMT(stmt_trend,
 	"   GROUP BY q.p)"
 	" SELECT json_build_object('items', coalesce(json_agg(json_build_object("
 	"   'period', period_text(t.p), 'actions', coalesce(t.actions, 0),"
-	"   'by_status', " STATUS_COUNTS_SQL ", 'mean_percent', " MEAN("t") ") ORDER BY t.p), '[]'))::text"
+	"   'by_status', " STATUS_COUNTS_SQL ", 'mean_percent', " MEAN("t") ") ORDER BY t.p), '[]'))::text,"
+	/* what it shows: the progress of each cycle in the range */
+	"  'C ' || (SELECT string_agg(DISTINCT 'C' || q.label, ' ') FROM q) AS cache_tags"
 	" FROM t");
 
 /* Expected: in-scope actions of active pillars not completed or cancelled a
@@ -149,6 +151,7 @@ int h_progress(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", as_of);
+	request_cache_tag(rq, "C C%s", cycle);
 	return reply_document(rq, &stmt_progress, 2, (const char *const[]){ p, cycle },
 			      "no such quarter");
 }
@@ -211,6 +214,7 @@ int h_reporting(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", period);
+	request_cache_tag(rq, "C C%s", cycle);
 	return reply_document(rq, &stmt_reporting, 2, (const char *const[]){ p, cycle },
 			      "no such quarter");
 }

@@ -1,5 +1,5 @@
 /* The Network's reference data, read by every member: entities, co-chair
- * terms, work plans, cycles, events and consultations. */
+ * terms, work plans, cycles and events (consultations: h_consultations.c). */
 #include "handlers.h"
 #include "query.h"
 
@@ -28,35 +28,28 @@ DB_STMT(stmt_events,
 	"SELECT json_build_object('id', id, 'date', date, 'title', title, 'venue', venue,"
 	"   'audience', audience, 'description', description)::text, id::text AS cursor FROM event"
 	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
-DB_STMT(stmt_consultations,
-	"SELECT json_build_object('id', id, 'title', title, 'cycle', cycle, 'issued', issued,"
-	"   'due', due, 'subject_must_contain', subject_must_contain, 'formats', formats,"
-	"   'word_limit', word_limit)::text, id::text AS cursor FROM consultation"
-	" WHERE $1::text IS NULL OR id > $1::bigint ORDER BY id LIMIT $2");
-
 int h_entities_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_entities, NULL);
 }
 
 int h_workplans_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_workplans, NULL);
 }
 
 int h_cycles_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_cycles, NULL);
 }
 
 int h_events_list(struct request *rq)
 {
+	request_cache_tag(rq, "R");
 	return reply_plain_list(rq, &stmt_events, NULL);
-}
-
-int h_consultations_list(struct request *rq)
-{
-	return reply_plain_list(rq, &stmt_consultations, NULL);
 }
 
 int h_cochairs_list(struct request *rq)
@@ -77,6 +70,7 @@ int h_cochairs_list(struct request *rq)
 	json_decref(errors);
 	page_fetch(&page, fetch);
 	snprintf(y, sizeof y, "%lld", year);
+	request_cache_tag(rq, "R");
 	return reply_list(rq, &stmt_cochairs, 3,
 		      (const char *const[]){ page.after, fetch, has_year ? y : NULL }, &page);
 }

@@ -3,7 +3,7 @@
  * members download the files; once published, anyone can, under
  * /v1/public/reports. Only a public-audience report (public updates and
  * their public summaries only) can be published. A second request for the
- * same kind, audience, quarter, event, formats and data reuses the report
+ * same kind, audience, language, quarter, event, formats and data reuses the report
  * already built. */
 #include "handlers.h"
 #include "jspec.h"
@@ -20,11 +20,14 @@
 DB_STMT(stmt_report_reuse,
 	"SELECT r.id FROM report r WHERE r.kind = $1 AND r.period = $2"
 	" AND coalesce(r.event_id, 0) = coalesce($3::bigint, 0) AND r.formats = $4::text[]"
-	" AND r.audience = $5 AND r.data_version = current_data_version() AND r.state <> 'failed'");
+	" AND r.audience = $5 AND r.language = $6 AND coalesce(r.consultation_id, 0) = coalesce($7::bigint, 0)"
+	" AND r.data_version = current_data_version() AND r.state <> 'failed'");
 DB_STMT(stmt_reports_building, "SELECT count(*) FROM report WHERE state IN ('queued', 'running')");
 DB_STMT(stmt_report_insert,
-	"INSERT INTO report (kind, period, event_id, formats, audience, data_version, created_by)"
-	" VALUES ($1, $2, $3::bigint, $4::text[], $5, current_data_version(), $6::bigint) RETURNING id");
+	"INSERT INTO report (kind, period, event_id, formats, audience, language, data_version, created_by,"
+	"                    consultation_id)"
+	" VALUES ($1, $2, $3::bigint, $4::text[], $5, $7, current_data_version(), $6::bigint, $8::bigint)"
+	" RETURNING id");
 DB_STMT(stmt_report_job, "UPDATE report SET job_id = $2::bigint WHERE id = $1::bigint");
 DB_STMT(stmt_report_get,
 	"SELECT report_json(r, $2::bool)::text FROM report r WHERE r.id = $1::bigint"
@@ -45,6 +48,7 @@ DB_STMT(stmt_report_state, "SELECT state, audience FROM report WHERE id = $1::bi
 
 static const struct constraint_field report_constraints[] = {
 	{ "report_event_id_fkey", "event", "is not an event (see /v1/events)" },
+	{ "report_consultation_id_fkey", "consultation", "is not a consultation (see /v1/consultations)" },
 	{ 0 },
 };
 
@@ -54,7 +58,7 @@ static const struct constraint_field report_constraints[] = {
 
 struct report_new {
 	struct request *rq;
-	const char *kind, *period, *formats, *event, *audience;
+	const char *kind, *period, *formats, *event, *audience, *language, *consultation;
 	char id[24];
 	char *result;
 	bool busy; /* too many reports being built */
@@ -65,7 +69,8 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	struct report_new *n = cls;
 	char actor[32], member[24], key[48], job_s[24];
 	json_t *payload;
-	const char *p[5] = { n->kind, n->period, n->event, n->formats, n->audience };
+	const char *p[7] = { n->kind,	  n->period,   n->event,	  n->formats,
+			     n->audience, n->language, n->consultation };
 	long long job;
 	enum db_rc rc;
 	PGresult *r;
@@ -74,7 +79,7 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 	snprintf(member, sizeof member, "%lld", n->rq->who.member_id);
 	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
-		rc = db_query(db, &stmt_report_reuse, 5, p, &r);
+		rc = db_query(db, &stmt_report_reuse, 7, p, &r);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(r)) {
@@ -89,9 +94,9 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 		PQclear(r);
 		if (n->busy)
 			return DB_ABORT;
-		rc = db_query(db, &stmt_report_insert, 6,
+		rc = db_query(db, &stmt_report_insert, 8,
 			      (const char *const[]){ n->kind, n->period, n->event, n->formats, n->audience,
-						     member },
+						     member, n->language, n->consultation },
 			      &r);
 		/* the same report asked for at the same moment: run again, reuse it */
 		if (rc == DB_CONSTRAINT && !strcmp(db_error_constraint(db), "report_once"))
@@ -123,23 +128,27 @@ static enum db_rc report_create_txn(struct db *db, void *cls)
 int h_report_create(struct request *rq)
 {
 	struct report_new n = { .rq = rq };
-	int kind = 0, period = -1, audience = -1;
-	long long event = 0;
-	bool has_event = false;
+	int kind = 0, period = -1, audience = -1, language = LANGUAGE_EN;
+	long long event = 0, consultation = 0;
+	bool has_event = false, has_period = false, has_consultation = false;
 	json_t *fmts = NULL, *v;
 	const struct js_field spec[] = {
 		{ .name = "kind", .type = JS_ENUM, .flags = JS_REQUIRED, .choices = report_kind_names,
 		  .out = &kind },
-		{ .name = "period", .type = JS_PERIOD, .flags = JS_REQUIRED, .out = &period },
+		{ .name = "period", .type = JS_PERIOD, .out = &period, .present = &has_period },
 		{ .name = "formats", .type = JS_STRINGS, .min = 1, .max = REPORT_FORMAT_COUNT,
 		  .out = &fmts },
 		{ .name = "event", .type = JS_INT, .flags = JS_NULLABLE, .min = 1, .max = 1LL << 62,
 		  .out = &event, .present = &has_event },
 		{ .name = "audience", .type = JS_ENUM, .choices = audience_names, .out = &audience },
+		/* the language of its fixed texts */
+		{ .name = "language", .type = JS_ENUM, .choices = language_names, .out = &language },
+		{ .name = "consultation", .type = JS_INT, .min = 1, .max = 1LL << 62, .out = &consultation,
+		  .present = &has_consultation },
 		{ 0 },
 	};
 	json_t *errors = json_array();
-	char per[PERIOD_STRLEN], cycle[16], ev[24], location[64];
+	char per[PERIOD_STRLEN], cycle[16], ev[24], call[24], location[64];
 	bool chosen[REPORT_FORMAT_COUNT] = { false };
 	struct buf list;
 	enum db_rc rc = DB_OK;
@@ -156,13 +165,23 @@ int h_report_create(struct request *rq)
 		else
 			chosen[k] = true;
 	}
-	if (kind == REPORT_KIND_QUARTERLY && has_event && event)
+	if (kind != REPORT_KIND_SIDE_EVENT && has_event && event)
 		js_error(errors, "event", "names the event of a side-event pack only");
 	/* a side-event pack goes to member states: always public */
 	if (kind == REPORT_KIND_SIDE_EVENT && audience == AUDIENCE_INTERNAL)
 		js_error(errors, "audience", "a side-event pack is always public");
+	/* a consultation report holds nothing private (no contact, no note):
+	 * always public, as of the current quarter unless one is named */
+	if (kind == REPORT_KIND_CONSULTATION && audience == AUDIENCE_INTERNAL)
+		js_error(errors, "audience", "a consultation report is always public");
+	if (kind == REPORT_KIND_CONSULTATION && !has_consultation)
+		js_error(errors, "consultation", "is required: the id of the call (see /v1/consultations)");
+	if (kind != REPORT_KIND_CONSULTATION && has_consultation)
+		js_error(errors, "consultation", "names the call of a consultation report only");
+	if (kind != REPORT_KIND_CONSULTATION && !has_period)
+		js_error(errors, "period", "is required");
 	if (audience < 0)
-		audience = kind == REPORT_KIND_SIDE_EVENT ? AUDIENCE_PUBLIC : AUDIENCE_INTERNAL;
+		audience = kind == REPORT_KIND_QUARTERLY ? AUDIENCE_INTERNAL : AUDIENCE_PUBLIC;
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	if (!progress_scope(rq, &period, "period", NULL, cycle, errors, &rc, NULL)) {
@@ -182,11 +201,14 @@ int h_report_create(struct request *rq)
 	buf_adds(&list, "}");
 	period_format(period, per);
 	snprintf(ev, sizeof ev, "%lld", event);
+	snprintf(call, sizeof call, "%lld", consultation);
 	n.kind = report_kind_names[kind];
 	n.period = per;
 	n.formats = list.data;
 	n.event = has_event && event ? ev : NULL;
 	n.audience = audience_names[audience];
+	n.language = language_names[language];
+	n.consultation = has_consultation ? call : NULL;
 	rc = db_transaction(request_db(rq), report_create_txn, &n);
 	buf_free(&list);
 	if (n.busy)

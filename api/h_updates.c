@@ -160,11 +160,13 @@ bool update_fields_check(const json_t *body, struct update_fields *f, json_t *er
 	if (js_validate(body, spec, errors)) {
 		/* rules across fields */
 		if ((f->percent == 100) != (f->status == STATUS_COMPLETED))
-			js_error(errors, "percent_complete", "is 100 if and only if the status is completed");
+			js_error_code(errors, "percent_complete", "percent_completed", NULL,
+				      "is 100 if and only if the status is completed");
 		if (f->visibility == VISIBILITY_PUBLIC && !f->summary)
-			js_error(errors, "public_summary", "is required when visibility is public");
+			js_error_code(errors, "public_summary", "summary_for_public", NULL,
+				      "is required when visibility is public");
 		if (f->period > period_of_time(clock_now()))
-			js_error(errors, "period", "must not be after the current quarter");
+			js_error_code(errors, "period", "period_future", NULL, "must not be after the current quarter");
 	}
 	return json_array_size(errors) == before;
 }
@@ -203,14 +205,15 @@ enum db_rc update_target(struct db *db, const struct caller *who, const char *ac
 		return update_abort(o, PROBLEM_CONFLICT, "the key action is archived");
 	}
 	if (year < db_int(r, 0, "plan_start") || year > db_int(r, 0, "plan_end"))
-		js_error(errors, "period", "must lie within the work plan's years");
+		js_error_code(errors, "period", "period_outside_plan", NULL, "must lie within the work plan's years");
 	else if (year < db_int(r, 0, "cycle_start") || year > db_int(r, 0, "cycle_end")) {
 		char why[96];
 
 		/* progress counts an action only in its own cycle's quarters */
 		snprintf(why, sizeof why, "must lie within the key action's cycle (%s)",
 			 db_col(r, 0, "cycle"));
-		js_error(errors, "period", why);
+		js_error_code(errors, "period", "period_outside_cycle",
+			      json_pack("{s:s}", "cycle", db_col(r, 0, "cycle")), why);
 	}
 	PQclear(r);
 	if (json_array_size(errors) > before)
@@ -351,6 +354,7 @@ int h_update_get(struct request *rq)
 	if (!request_id(rq, 0, &n))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such update", NULL);
 	snprintf(id, sizeof id, "%lld", n);
+	request_cache_tag(rq, "U U%s", id);
 	return reply_document(rq, &stmt_update_get, 1, (const char *const[]){ id }, "no such update");
 }
 
@@ -417,7 +421,7 @@ int h_update_review(struct request *rq)
 	}
 	snprintf(v.id, sizeof v.id, "%lld", n);
 	if (js_validate(rq->json, spec, errors) && v.decision == DECISION_RETURN && !v.comment)
-		js_error(errors, "comment", "is required when returning an update");
+		js_error_code(errors, "comment", "comment_for_return", NULL, "is required when returning an update");
 	if (json_array_size(errors))
 		return reply_invalid(rq, errors);
 	json_decref(errors);
@@ -447,6 +451,7 @@ int h_action_updates(struct request *rq)
 	if (!request_id(rq, 0, &n))
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such key action", NULL);
 	snprintf(id, sizeof id, "%lld", n);
+	request_cache_tag(rq, "A A%s", id);
 	rc = db_query(request_db(rq), &stmt_action_exists, 1, (const char *const[]){ id }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
@@ -484,6 +489,10 @@ int h_updates_feed(struct request *rq)
 	snprintf(p, sizeof p, "%lld", has_pillar ? pillar : 0);
 	if (has_period)
 		period_format(period, per);
+	if (has_pillar)
+		request_cache_tag(rq, "P P%lld", pillar);
+	else
+		request_cache_tag(rq, "L");
 	return reply_list(rq, &stmt_updates_feed, 6,
 		      (const char *const[]){ page.after, fetch, has_since ? since : NULL,
 					     has_pillar ? p : NULL, has_period ? per : NULL,
@@ -526,6 +535,7 @@ int h_export_csv(struct request *rq)
 		return reply_invalid(rq, errors);
 	json_decref(errors);
 	period_format(period, per);
+	request_cache_tag(rq, "L");
 	rc = db_query(request_db(rq), &stmt_export, 1, (const char *const[]){ per }, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);

@@ -15,6 +15,14 @@ int h_workplans_list(struct request *rq);
 int h_cycles_list(struct request *rq);
 int h_events_list(struct request *rq);
 int h_consultations_list(struct request *rq);
+/* calls for inputs (SPEC 13): api/h_consultations.c, api/h_intake.c */
+int h_consultation_create(struct request *rq);
+int h_consultation_get(struct request *rq);
+int h_consultation_patch(struct request *rq);
+int h_public_consultations_list(struct request *rq);
+int h_public_consultation_get(struct request *rq);
+int h_public_consultation_form(struct request *rq);
+int h_intake_post(struct request *rq);
 int h_actions_list(struct request *rq);
 int h_action_create(struct request *rq);
 int h_action_get(struct request *rq);
@@ -85,5 +93,13 @@ int h_unsubscribe_post(struct request *rq);
 /* the spreadsheet round trip (SPEC 14): api/h_sheet.c */
 int h_me_template(struct request *rq);
 int h_updates_import(struct request *rq);
+/* triage of a call's inputs, the public outcome (SPEC 13): api/h_inputs.c */
+int h_inputs_list(struct request *rq);
+int h_inputs_csv(struct request *rq);
+int h_input_get(struct request *rq);
+int h_input_patch(struct request *rq);
+int h_input_attachment(struct request *rq);
+int h_input_contact_delete(struct request *rq);
+int h_consultation_outcome(struct request *rq);
 
 #endif

@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -198,18 +199,51 @@ static bool is_document_type(const char *ct)
 	return !strncasecmp(ct, "image/svg+xml", 13) || !strncasecmp(ct, "text/html", 9);
 }
 
+DB_STMT(stmt_changes_taken, "SELECT cache_changes_taken()");
+
+/* What the writes this thread's connection committed changed (the tags
+ * sql/migrations/023_cache_tags.sql gathers in the session), made stale
+ * here before the answer goes: this process's own reads see them at once,
+ * other processes when the notification arrives. */
+static void take_changes(struct request *rq)
+{
+	PGresult *r;
+
+	if (db_query(request_db(rq), &stmt_changes_taken, 0, NULL, &r) != DB_OK) {
+		cache_invalidate(); /* a write may have committed: its reach is unknown */
+		return;
+	}
+	if (*PQgetvalue(r, 0, 0))
+		cache_invalidate_tags(PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
 static int queue(struct request *rq, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
 
+	/* a request that may have written (even one that failed late) */
+	if (rq->db_busy && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		take_changes(rq);
 	ret = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	rq->status = status;
-	/* a member's write may have changed what reads show, even one that
-	 * failed late (those without a token never reach a handler) */
-	if (rq->who.member_id && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
-		cache_invalidate();
 	return ret;
+}
+
+void request_cache_tag(struct request *rq, const char *fmt, ...)
+{
+	size_t n = strlen(rq->cache_tags);
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(rq->cache_tags + n + (n > 0), sizeof rq->cache_tags - n - 1, fmt, ap);
+	va_end(ap);
+	if (n)
+		rq->cache_tags[n] = ' ';
+	if (len < 0 || (size_t)len >= sizeof rq->cache_tags - n - 2)
+		rq->cache_tags_cut = true;
 }
 
 /* A 304 carries the headers the 200 would have (RFC 9110 15.4.5) but
@@ -316,8 +350,9 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 	c = xmalloc(sizeof *c);
 	c->resp = resp;
 	snprintf(c->etag, sizeof c->etag, "%s", tag);
-	if (!cache_put(rq->cache_version, rq->cache_key.data, rq->cache_key.len, c, len,
-		       cached_drop))
+	if (rq->cache_tags_cut ||
+	    !cache_put(rq->cache_version, rq->cache_key.data, rq->cache_key.len, c, len, cached_drop,
+		       rq->cache_tags))
 		cached_drop(c);
 	return ret;
 }
@@ -440,8 +475,13 @@ int reply_document(struct request *rq, struct db_stmt *s, int nparams,
 	rc = db_query(request_db(rq), s, nparams, params, &r);
 	if (rc != DB_OK)
 		return reply_db_failure(rq, rc);
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		int tags = PQfnumber(r, "cache_tags");
+
+		if (tags > 0)
+			request_cache_tag(rq, "%s", PQgetvalue(r, 0, tags));
 		ret = reply_json(rq, 200, PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
+	}
 	else
 		ret = reply_problem(rq, PROBLEM_NOT_FOUND, not_found, NULL);
 	PQclear(r);
@@ -657,6 +697,35 @@ static bool has_body(struct request *rq)
 	return (cl && strcmp(cl, "0")) || request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* A ROUTE_STREAM route: a body only with its length up front, then the
+ * handler's say before any of it is read. */
+static int stream_admit(struct request *rq, const char *cl)
+{
+	int ret;
+
+	if (request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return reply_problem(rq, PROBLEM_LENGTH_REQUIRED,
+				     "send the body with a Content-Length, not chunked", NULL);
+	rq->body_max = BODY_MAX;
+	rq->stream_head = true;
+	ret = rq->match.route->handler(rq);
+	rq->stream_head = false;
+	if (ret >= 0)
+		return ret;
+	if (cl && (strlen(cl) > 12 || (size_t)atoll(cl) > rq->body_max)) {
+		char detail[120];
+
+		snprintf(detail, sizeof detail, "the body is larger than the %zu bytes this request takes",
+			 rq->body_max);
+		return reply_problem(rq, PROBLEM_PAYLOAD_TOO_LARGE, detail, NULL);
+	}
+	if (rq->body_max > BODY_MAX) {
+		buf_free(&rq->body);
+		buf_init(&rq->body, rq->body_max);
+	}
+	return -1;
+}
+
 /* Every path outside /v1: the web app's files and shell. */
 static const struct route web_route = { "GET", "/*", ROUTE_PUBLIC, ROLE_NONE, h_web };
 
@@ -710,6 +779,8 @@ static int http_admit(struct request *rq)
 	if (rq->who.role < route->min_role)
 		return reply_problem(rq, PROBLEM_FORBIDDEN, "your role does not allow this", NULL);
 	cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (route->flags & ROUTE_STREAM)
+		return stream_admit(rq, cl);
 	if (has_body(rq)) {
 		if (!(route->flags & (ROUTE_BODY | ROUTE_FORM | ROUTE_UPLOAD)))
 			return reply_problem(rq, PROBLEM_BAD_REQUEST, "this request takes no body",
@@ -816,7 +887,8 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 struct head {
 	size_t bytes;
 	bool nul;
-	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type;
+	int content_length, transfer_encoding, host, authorization, idempotency_key, content_type,
+	    origin;
 };
 
 static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -833,6 +905,7 @@ static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char
 		{ MHD_HTTP_HEADER_AUTHORIZATION, offsetof(struct head, authorization) },
 		{ "Idempotency-Key", offsetof(struct head, idempotency_key) },
 		{ MHD_HTTP_HEADER_CONTENT_TYPE, offsetof(struct head, content_type) },
+		{ "Origin", offsetof(struct head, origin) },
 	};
 
 	(void)kind;
@@ -876,6 +949,8 @@ static void head_check(struct request *rq, const char *version)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Idempotency-Key header");
 	if (h.content_type > 1)
 		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Content-Type header");
+	if (h.origin > 1) /* the cross-site check reads the first (http.c) */
+		refuse(rq, PROBLEM_BAD_REQUEST, "more than one Origin header");
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -908,8 +983,17 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 	}
 	if (rq->status)
 		return MHD_YES; /* a reply is queued already; drop the rest */
+	if (*upload_data_size && (rq->match.route->flags & ROUTE_STREAM)) {
+		/* libmicrohttpd holds the client to its Content-Length; counted
+		 * here too, the body ends at what the handler allowed */
+		rq->body_seen += *upload_data_size;
+		if (rq->body_seen > rq->body_max)
+			return MHD_NO;
+		if (rq->stream_sink && !rq->stream_sink(rq, upload_data, *upload_data_size))
+			return MHD_NO;
+	}
 	if (*upload_data_size) {
-		if (!rq->body_too_large && !buf_add(&rq->body, upload_data, *upload_data_size)) {
+		if (!rq->stream_sink && !rq->body_too_large && !buf_add(&rq->body, upload_data, *upload_data_size)) {
 			rq->body_too_large = true;
 			buf_free(&rq->body);
 		}

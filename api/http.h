@@ -44,15 +44,32 @@ struct request {
 	bool db_busy;            /* holds the thread's connection */
 	struct buf cache_key;    /* a ROUTE_CACHE read: what its answer is kept under */
 	uint64_t cache_version;  /* taken before the handler read the database */
+	char cache_tags[160];    /* what the answer shows (api/cache.h), request_cache_tag */
+	bool cache_tags_cut;     /* too many to keep: the answer is not kept */
 	/* A handler's own state across calls for this request (a suspended
 	 * request's handler runs again once resumed); http_completed hands it
 	 * to handler_state_free. */
 	void *handler_state;
 	void (*handler_state_free)(void *state);
+	/* A ROUTE_STREAM route's handler runs first with stream_head true,
+	 * once the headers are in and before any of the body is read (which
+	 * must have a Content-Length): it replies (413, 415...) or returns -1
+	 * after setting body_max, the most it takes, and optionally
+	 * stream_sink, which then gets the body in pieces instead of body
+	 * (false from it ends the connection). It runs again, stream_head
+	 * false, once the body is complete. */
+	bool stream_head;
+	size_t body_max;
+	size_t body_seen;
+	bool (*stream_sink)(struct request *rq, const char *data, size_t n);
 };
 
 /* The calling thread's database connection (opened lazily). */
 struct db *request_db(struct request *rq);
+/* Names (printf-like) one tag of what a cacheable read's answer shows
+ * (api/cache.h); a read that names none is dropped by every write. */
+void request_cache_tag(struct request *rq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A query-string argument, or NULL. */
 const char *request_arg(struct request *rq, const char *name);
 const char *request_header(struct request *rq, const char *name);
@@ -86,7 +103,8 @@ int reply_problem(struct request *rq, enum problem p, const char *detail, json_t
 int reply_problem_with(struct request *rq, enum problem p, const char *detail, json_t *errors,
 		       const char *const *headers);
 /* Runs a statement whose one row holds a JSON document in its first
- * column and replies with it; no row is a 404 with the detail not_found. */
+ * column and replies with it; no row is a 404 with the detail not_found.
+ * A column named cache_tags adds its tags (request_cache_tag). */
 int reply_document(struct request *rq, struct db_stmt *s, int nparams,
 		   const char *const *params, const char *not_found);
 /* 422 validation with the errors array (stolen). */

@@ -166,9 +166,15 @@ int h_metrics(struct request *rq)
 		       "# HELP workplan_cache_misses_total Cacheable reads (and token checks) that went to the database.\n"
 		       "# TYPE workplan_cache_misses_total counter\n"
 		       "workplan_cache_misses_total %llu\n"
-		       "# HELP workplan_cache_invalidations_total Times the cache was emptied by a write.\n"
+		       "# HELP workplan_cache_invalidations_total Times the whole cache was emptied (a write of unknown reach, a lost listening connection).\n"
 		       "# TYPE workplan_cache_invalidations_total counter\n"
 		       "workplan_cache_invalidations_total %llu\n"
+		       "# HELP workplan_cache_tag_invalidations_total Writes that made stale only what their tags name.\n"
+		       "# TYPE workplan_cache_tag_invalidations_total counter\n"
+		       "workplan_cache_tag_invalidations_total %llu\n"
+		       "# HELP workplan_cache_stale_total Entries found but stale (counted as misses too).\n"
+		       "# TYPE workplan_cache_stale_total counter\n"
+		       "workplan_cache_stale_total %llu\n"
 		       "# HELP workplan_cache_entries Entries in the cache now.\n"
 		       "# TYPE workplan_cache_entries gauge\n"
 		       "workplan_cache_entries %llu\n"
@@ -178,7 +184,7 @@ int h_metrics(struct request *rq)
 		       "# HELP workplan_cache_listening 1 while the cache hears of every write.\n"
 		       "# TYPE workplan_cache_listening gauge\n"
 		       "workplan_cache_listening %d\n",
-		   cs.hits, cs.misses, cs.invalidations, cs.entries, cs.bytes, cs.listening);
+		   cs.hits, cs.misses, cs.invalidations, cs.tag_invalidations, cs.stale, cs.entries, cs.bytes, cs.listening);
 	outbox_metrics(rq, &b);
 	text = buf_steal(&b, &len);
 	ret = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

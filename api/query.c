@@ -1,5 +1,6 @@
 /* Query-string validation, cursors and list replies. */
 #include "query.h"
+#include "base64.h"
 #include "clock.h"
 #include "jspec.h"
 #include "period.h"
@@ -10,56 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 #define CURSOR_MAC 16
-
-/* base64url without padding of len bytes. */
-static void b64url_encode(const unsigned char *key, size_t len, char *out, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 < n; i += 3) {
-		unsigned v = (unsigned char)key[i] << 16;
-
-		v |= i + 1 < len ? (unsigned char)key[i + 1] << 8 : 0;
-		v |= i + 2 < len ? (unsigned char)key[i + 2] : 0;
-		out[o++] = b64url[v >> 18 & 63];
-		out[o++] = b64url[v >> 12 & 63];
-		if (i + 1 < len)
-			out[o++] = b64url[v >> 6 & 63];
-		if (i + 2 < len)
-			out[o++] = b64url[v & 63];
-	}
-	out[o] = '\0';
-}
-
-/* Decodes len characters of base64url into out (n bytes at most);
- * the number of bytes, or -1. */
-static long b64url_decode(const char *s, size_t len, unsigned char *out, size_t n)
-{
-	size_t o = 0;
-	unsigned v = 0;
-	int bits = 0;
-
-	if (len > n * 4 / 3 + 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		const char *p = strchr(b64url, s[i]);
-
-		if (!p || !s[i])
-			return -1;
-		v = v << 6 | (unsigned)(p - b64url);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == n)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits & 0xFF);
-		}
-	}
-	return (long)o;
-}
 
 static void cursor_mac(const unsigned char key[SIGN_KEY_LEN], const char *path,
 		       const char *sort_key, size_t n, unsigned char mac[SHA256_LEN])
@@ -78,10 +30,10 @@ static bool cursor_seal(struct request *rq, const char *sort_key, char *out, siz
 	if (sign_key(request_db(rq), "cursor", key) != DB_OK || len >= CURSOR_MAX)
 		return false;
 	cursor_mac(key, rq->path, sort_key, len, mac);
-	b64url_encode((const unsigned char *)sort_key, len, out, n);
+	base64_encode(sort_key, len, true, out, n);
 	o = strlen(out);
 	out[o++] = '.';
-	b64url_encode(mac, CURSOR_MAC, out + o, n - o);
+	base64_encode(mac, CURSOR_MAC, true, out + o, n - o);
 	return true;
 }
 
@@ -95,8 +47,8 @@ static bool cursor_open(struct request *rq, struct page *page, json_t *errors)
 
 	if (!dot)
 		goto forged;
-	n = b64url_decode(s, (size_t)(dot - s), (unsigned char *)page->after_buf, CURSOR_MAX - 1);
-	m = b64url_decode(dot + 1, strlen(dot + 1), given, sizeof given);
+	n = base64_decode(s, (size_t)(dot - s), true, (unsigned char *)page->after_buf, CURSOR_MAX - 1);
+	m = base64_decode(dot + 1, strlen(dot + 1), true, given, sizeof given);
 	if (n < 1 || m != CURSOR_MAC)
 		goto forged;
 	page->after_buf[n] = '\0';

@@ -22,6 +22,7 @@ enum route_flags {
 	ROUTE_VERSIONED = 1 << 4, /* a write answered with the resource, whose ETag the next If-Match sends */
 	ROUTE_FORM = 1 << 5,     /* may carry a small body of any type, which the handler ignores (RFC 8058 one-click POST) */
 	ROUTE_UPLOAD = 1 << 8,   /* takes a file of any type up to UPLOAD_MAX, which the handler reads (not JSON) */
+	ROUTE_STREAM = 1 << 10,  /* a body of any type and of the size the handler allows, read as it arrives (see struct request's stream_head) */
 };
 
 struct route {

@@ -14,7 +14,15 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/workplans", ROUTE_CACHE, ROLE_VIEWER, h_workplans_list },
 	{ "GET", "/v1/cycles", ROUTE_CACHE, ROLE_VIEWER, h_cycles_list },
 	{ "GET", "/v1/events", ROUTE_CACHE, ROLE_VIEWER, h_events_list },
-	{ "GET", "/v1/consultations", ROUTE_CACHE, ROLE_VIEWER, h_consultations_list },
+	/* calls for inputs (SPEC 13); states follow the clock, so no cache */
+	{ "GET", "/v1/consultations", 0, ROLE_VIEWER, h_consultations_list },
+	{ "POST", "/v1/consultations", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_consultation_create },
+	{ "GET", "/v1/consultations/{id}", 0, ROLE_VIEWER, h_consultation_get },
+	{ "PATCH", "/v1/consultations/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_consultation_patch },
+	{ "GET", "/v1/public/consultations", ROUTE_PUBLIC, ROLE_NONE, h_public_consultations_list },
+	{ "GET", "/v1/public/consultations/{id}", ROUTE_PUBLIC, ROLE_NONE, h_public_consultation_get },
+	{ "GET", "/v1/public/consultations/{id}/form", ROUTE_PUBLIC, ROLE_NONE, h_public_consultation_form },
+	{ "POST", "/v1/public/consultations/{id}/inputs", ROUTE_PUBLIC | ROUTE_STREAM, ROLE_NONE, h_intake_post },
 	{ "GET", "/v1/pillars", ROUTE_CACHE, ROLE_VIEWER, h_pillars_list },
 	{ "GET", "/v1/pillars/{n}", ROUTE_CACHE, ROLE_VIEWER, h_pillar_get },
 	{ "PATCH", "/v1/pillars/{n}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_pillar_patch },
@@ -74,6 +82,14 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/me/template.csv", 0, ROLE_LEAD, h_me_template },
 	{ "GET", "/v1/me/template.xlsx", 0, ROLE_LEAD, h_me_template },
 	{ "POST", "/v1/updates/import", ROUTE_UPLOAD, ROLE_LEAD, h_updates_import },
+	/* triage of a call's inputs, the public outcome (SPEC 13, api/h_inputs.c) */
+	{ "GET", "/v1/consultations/{id}/inputs", 0, ROLE_LEAD, h_inputs_list },
+	{ "GET", "/v1/consultations/{id}/inputs.csv", 0, ROLE_COCHAIR, h_inputs_csv },
+	{ "GET", "/v1/inputs/{id}", 0, ROLE_LEAD, h_input_get },
+	{ "PATCH", "/v1/inputs/{id}", ROUTE_BODY | ROUTE_VERSIONED, ROLE_COCHAIR, h_input_patch },
+	{ "GET", "/v1/inputs/{id}/attachment", 0, ROLE_LEAD, h_input_attachment },
+	{ "DELETE", "/v1/inputs/{id}/contact", 0, ROLE_COCHAIR, h_input_contact_delete },
+	{ "GET", "/v1/public/consultations/{id}/outcome", ROUTE_PUBLIC, ROLE_NONE, h_consultation_outcome },
 	{ NULL, NULL, 0, ROLE_NONE, NULL },
 };
 

@@ -200,5 +200,6 @@ bool config_load(struct config *c, char *err, size_t errlen)
 	       config_int("WORKPLAN_CHART_QUEUE_PER_MEMBER", 8, 1, 10000,
 			  &c->chart_queue_per_member, err, errlen) &&
 	       config_int("WORKPLAN_IDLE_TIMEOUT_S", 15, 1, 3600, &c->idle_timeout_s, err, errlen) &&
-	       config_int("WORKPLAN_RETENTION_DAYS", 30, 1, 36500, &c->retention_days, err, errlen);
+	       config_int("WORKPLAN_RETENTION_DAYS", 30, 1, 36500, &c->retention_days, err, errlen) &&
+	       config_int("WORKPLAN_INPUTS_PER_HOUR", 5, 1, 100000, &c->inputs_per_hour, err, errlen);
 }

@@ -30,6 +30,7 @@ struct config {
 	const char *smtp_url;        /* WORKPLAN_SMTP_URL; NULL: mail is held */
 	char mail_from[320];         /* WORKPLAN_MAIL_FROM, default workplan@localhost */
 	bool webhook_allow_private;  /* WORKPLAN_WEBHOOK_ALLOW_PRIVATE=1 */
+	int inputs_per_hour;         /* WORKPLAN_INPUTS_PER_HOUR, default 5: public inputs per client address */
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

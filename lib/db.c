@@ -319,7 +319,18 @@ enum db_rc db_listen(struct db *db, const char *channel)
 	return db_exec(db, sql);
 }
 
+int db_socket(struct db *db)
+{
+	return db->conn ? PQsocket(db->conn) : -1;
+}
+
 int db_wait(struct db *db, int timeout_ms)
+{
+	return db_wait_each(db, timeout_ms, NULL, NULL);
+}
+
+int db_wait_each(struct db *db, int timeout_ms, void (*each)(const char *payload, void *ctx),
+		 void *ctx)
 {
 	struct pollfd pfd = { .fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN };
 	int n = 0;
@@ -335,6 +346,8 @@ int db_wait(struct db *db, int timeout_ms)
 		return -1;
 	}
 	while ((note = PQnotifies(db->conn))) {
+		if (each)
+			each(note->extra, ctx);
 		PQfreemem(note);
 		n++;
 	}

@@ -79,6 +79,13 @@ enum db_rc db_listen(struct db *db, const char *channel);
  * returns how many arrived (0 on time-out), or -1 when the connection is
  * lost (notifications may then have been missed). */
 int db_wait(struct db *db, int timeout_ms);
+/* The same, handing each notification's payload to each (in the order
+ * they arrived) before returning. */
+int db_wait_each(struct db *db, int timeout_ms, void (*each)(const char *payload, void *ctx),
+		 void *ctx);
+
+/* The connection's socket, or -1 when not connected. */
+int db_socket(struct db *db);
 
 /* Names who acts in the current transaction, for the audit trail. */
 enum db_rc db_set_actor(struct db *db, const char *actor);

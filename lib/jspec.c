@@ -275,7 +275,8 @@ static void utf8_scrub(const char *s, char *out, size_t n)
 	out[o] = '\0';
 }
 
-void js_error(json_t *errors, const char *field, const char *message)
+void js_error_code(json_t *errors, const char *field, const char *code, json_t *params,
+		   const char *message)
 {
 	json_t *e = json_pack("{s:s, s:s}", "field", field, "message", message);
 	char safe[256];
@@ -285,13 +286,23 @@ void js_error(json_t *errors, const char *field, const char *message)
 		utf8_scrub(field, safe, sizeof safe);
 		e = json_pack("{s:s, s:s}", "field", safe, "message", message);
 	}
+	if (code)
+		json_object_set_new(e, "code", json_string(code));
+	if (params)
+		json_object_set_new(e, "params", params);
 	json_array_append_new(errors, e);
 }
 
-static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void js_error(json_t *errors, const char *field, const char *message)
+{
+	js_error_code(errors, field, NULL, NULL, message);
+}
 
-static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)
+static bool js_fail(json_t *errors, const char *path, const char *code, json_t *params, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Appends the error (code, params: see js_error_code); false. */
+static bool js_fail(json_t *errors, const char *path, const char *code, json_t *params, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -299,8 +310,19 @@ static bool js_fail(json_t *errors, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	js_error(errors, path, msg);
+	js_error_code(errors, path, code, params, msg);
 	return false;
+}
+
+/* {"min": a} and the like: the figures of a rule. */
+static json_t *figures(const char *k1, long long v1, const char *k2, long long v2)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, k1, json_integer(v1));
+	if (k2)
+		json_object_set_new(o, k2, json_integer(v2));
+	return o;
 }
 
 /* "evidence[2].url": the path of a field, truncated if absurdly deep. */
@@ -341,12 +363,14 @@ static bool js_check_length(const struct js_field *f, const char *s, const char 
 	long long max = f->max ? f->max : JS_MAX_CHARS;
 
 	if (n < f->min)
-		return f->min == 1 ? js_fail(errors, path, "must not be empty")
-				   : js_fail(errors, path, "must be at least %lld characters", f->min);
+		return f->min == 1 ? js_fail(errors, path, "empty", NULL, "must not be empty")
+				   : js_fail(errors, path, "too_short", figures("min", f->min, NULL, 0),
+					     "must be at least %lld characters", f->min);
 	if (f->min >= 1 && text_blank(s))
-		return js_fail(errors, path, "must not be blank");
+		return js_fail(errors, path, "blank", NULL, "must not be blank");
 	if (n > max)
-		return js_fail(errors, path, "must be at most %lld characters", max);
+		return js_fail(errors, path, "too_long", figures("max", max, NULL, 0),
+			       "must be at most %lld characters", max);
 	return true;
 }
 
@@ -356,25 +380,25 @@ static bool js_check_string(const struct js_field *f, const json_t *v, const cha
 	const char *s, *why;
 
 	if (!json_is_string(v))
-		return js_fail(errors, path, "must be a string");
+		return js_fail(errors, path, "type", NULL, "must be a string");
 	s = json_string_value(v);
 	/* jansson allows \u0000 only with JSON_ALLOW_NUL, so strlen is the length */
 	why = text_check(s, f->type == JS_TEXT);
 	if (why)
-		return js_fail(errors, path, "%s", why);
+		return js_fail(errors, path, "text", NULL, "%s", why);
 	if (!js_check_length(f, s, path, errors))
 		return false;
 	if (f->type == JS_TEXT && f->max_words && text_words(s) > f->max_words)
-		return js_fail(errors, path, "must be at most %d words (has %d)", f->max_words,
-			       text_words(s));
+		return js_fail(errors, path, "too_many_words", figures("max", f->max_words, "has", text_words(s)),
+			       "must be at most %d words (has %d)", f->max_words, text_words(s));
 	if (f->type == JS_DATE && !date_valid(s))
-		return js_fail(errors, path, "must be a date YYYY-MM-DD");
+		return js_fail(errors, path, "date", NULL, "must be a date YYYY-MM-DD");
 	if (f->type == JS_URL && !url_valid(s))
-		return js_fail(errors, path,
+		return js_fail(errors, path, "url", NULL,
 			       "must be an http or https URI (RFC 3986: no user name or password,"
 			       " other characters percent-encoded)");
 	if (f->type == JS_EMAIL && !email_valid(s))
-		return js_fail(errors, path, "must be a mail address such as name@un.org");
+		return js_fail(errors, path, "email", NULL, "must be a mail address such as name@un.org");
 	if (f->out)
 		*(const char **)f->out = s;
 	return true;
@@ -385,6 +409,19 @@ static bool js_check_object(const struct js_field *spec, const json_t *v, const 
 static bool js_check_field(const struct js_field *f, const json_t *v, const char *path,
 			   json_t *errors);
 
+/* Item i of array v as an id: a positive integer not seen before it. */
+static bool js_check_id(const json_t *v, size_t i, const char *path, json_t *errors)
+{
+	const json_t *e = json_array_get(v, i);
+
+	if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > (1LL << 53))
+		return js_fail(errors, path, "id", NULL, "must be a positive integer");
+	for (size_t k = 0; k < i; k++)
+		if (json_equal(json_array_get(v, k), e))
+			return js_fail(errors, path, "duplicate", NULL, "is already in the list");
+	return true;
+}
+
 static bool js_check_array(const struct js_field *f, const json_t *v, const char *path,
 			   json_t *errors)
 {
@@ -394,19 +431,23 @@ static bool js_check_array(const struct js_field *f, const json_t *v, const char
 	char sub[256];
 
 	if (!json_is_array(v))
-		return js_fail(errors, path, "must be an array");
+		return js_fail(errors, path, "type", NULL, "must be an array");
 	if ((long long)n < f->min)
-		return js_fail(errors, path, "must have at least %lld items", f->min);
+		return js_fail(errors, path, "too_few_items", figures("min", f->min, NULL, 0),
+			       "must have at least %lld items", f->min);
 	if (f->max && (long long)n > f->max)
-		return js_fail(errors, path, "must have at most %lld items", f->max);
+		return js_fail(errors, path, "too_many_items", figures("max", f->max, NULL, 0),
+			       "must have at most %lld items", f->max);
 	for (i = 0; i < n; i++) {
 		const json_t *e = json_array_get(v, i);
 
 		path_index(sub, sizeof sub, path, i);
 		if (f->type == JS_STRINGS) {
 			ok = js_check_string(&item, e, sub, errors) && ok;
+		} else if (f->type == JS_IDS) {
+			ok = js_check_id(v, i, sub, errors) && ok;
 		} else if (!json_is_object(e)) {
-			ok = js_fail(errors, sub, "must be an object");
+			ok = js_fail(errors, sub, "type", NULL, "must be an object");
 		} else {
 			ok = js_check_object(f->sub, e, sub, errors) && ok;
 		}
@@ -431,7 +472,7 @@ static bool js_check_object(const struct js_field *spec, const json_t *v, const 
 			;
 		if (!f->name) {
 			path_key(sub, sizeof sub, path, key);
-			ok = js_fail(errors, sub, "is not a known field");
+			ok = js_fail(errors, sub, "unknown_field", NULL, "is not a known field");
 		}
 	}
 	for (f = spec; f->name; f++) {
@@ -443,10 +484,10 @@ static bool js_check_object(const struct js_field *spec, const json_t *v, const 
 			*f->is_null = json_is_null(val);
 		if (!val) {
 			if (f->flags & JS_REQUIRED)
-				ok = js_fail(errors, sub, "is required");
+				ok = js_fail(errors, sub, "required", NULL, "is required");
 		} else if (json_is_null(val)) {
 			if (!(f->flags & JS_NULLABLE))
-				ok = js_fail(errors, sub, "must not be null");
+				ok = js_fail(errors, sub, "required", NULL, "must not be null");
 			else if (f->out && f->type != JS_INT && f->type != JS_BOOL &&
 				 f->type != JS_ENUM && f->type != JS_PERIOD)
 				*(const void **)f->out = NULL;
@@ -471,17 +512,18 @@ static bool js_check_field(const struct js_field *f, const json_t *v, const char
 		long long n;
 
 		if (!json_is_integer(v))
-			return js_fail(errors, path, "must be an integer");
+			return js_fail(errors, path, "integer", NULL, "must be an integer");
 		n = json_integer_value(v);
 		if ((f->min || f->max) && (n < f->min || n > f->max))
-			return js_fail(errors, path, "must be between %lld and %lld", f->min, f->max);
+			return js_fail(errors, path, "range", figures("min", f->min, "max", f->max),
+				       "must be between %lld and %lld", f->min, f->max);
 		if (f->out)
 			*(long long *)f->out = n;
 		return true;
 	}
 	case JS_BOOL:
 		if (!json_is_boolean(v))
-			return js_fail(errors, path, "must be true or false");
+			return js_fail(errors, path, "boolean", NULL, "must be true or false");
 		if (f->out)
 			*(bool *)f->out = json_is_true(v);
 		return true;
@@ -499,19 +541,21 @@ static bool js_check_field(const struct js_field *f, const json_t *v, const char
 		for (int i = 0; f->choices[i]; i++)
 			snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
 				 "%s%s", i ? ", " : "", f->choices[i]);
-		return js_fail(errors, path, "must be one of: %s", allowed);
+		return js_fail(errors, path, "choice", json_pack("{s:s}", "allowed", allowed),
+			       "must be one of: %s", allowed);
 	}
 	case JS_PERIOD: {
 		int p;
 
 		if (!period_parse(json_string_value(v), &p))
-			return js_fail(errors, path, "must be a period like 2024-Q3");
+			return js_fail(errors, path, "period", NULL, "must be a period like 2024-Q3");
 		if (f->out)
 			*(int *)f->out = p;
 		return true;
 	}
 	case JS_STRINGS:
 	case JS_OBJECTS:
+	case JS_IDS:
 		return js_check_array(f, v, path, errors);
 	}
 	BUG("unknown field type %d", f->type);

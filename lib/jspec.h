@@ -20,6 +20,7 @@ enum js_type {
 	JS_STRINGS, /* array of one-line strings; out: json_t ** (borrowed) */
 	JS_OBJECTS, /* array of objects, each checked against .sub; out: json_t ** */
 	JS_EMAIL,   /* a mail address (email_valid); out: const char ** */
+	JS_IDS,     /* array of distinct positive integers (ids, pillar numbers); out: json_t ** */
 };
 
 enum {
@@ -51,6 +52,13 @@ bool js_validate(const json_t *obj, const struct js_field *spec, json_t *errors)
 
 /* Appends {"field": field, "message": message} to errors. */
 void js_error(json_t *errors, const char *field, const char *message);
+/* The same with the rule broken as a code and its figures as params
+ * (stolen; may be NULL): {"field", "message", "code", "params"}. The web
+ * app words a code from its catalogue (problem.<code>, {placeholders}
+ * from params), so the message reads in the member's language; the
+ * English message stays for every other client. */
+void js_error_code(json_t *errors, const char *field, const char *code, json_t *params,
+		   const char *message);
 
 /* Words as a reader counts them: runs separated by white space that hold
  * a letter or digit; each Chinese or Japanese character is a word. */

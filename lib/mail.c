@@ -2,6 +2,7 @@
  * the catalogues mail/<language>.json. See mail.h for what may reach a
  * header. */
 #include "mail.h"
+#include "base64.h"
 #include "embedded.h"
 #include "sign.h"
 
@@ -14,36 +15,6 @@
 /* bytes of UTF-8 per encoded-word: 52 base64 characters, so a word and
  * its header's name stay inside 78 columns */
 #define WORD_BYTES 39
-
-static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-bool mail_base64(const void *data, size_t len, bool url, struct buf *out)
-{
-	const unsigned char *p = data;
-	const char *a = url ? b64_url : b64_std;
-	char q[4];
-	size_t i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-
-		q[0] = a[v >> 18 & 63], q[1] = a[v >> 12 & 63], q[2] = a[v >> 6 & 63], q[3] = a[v & 63];
-		if (!buf_add(out, q, 4))
-			return false;
-	}
-	if (i < len) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
-		size_t k = i + 1 < len ? 3 : 2;
-
-		q[0] = a[v >> 18 & 63], q[1] = a[v >> 12 & 63], q[2] = a[v >> 6 & 63], q[3] = '=';
-		if (!url && k == 2)
-			q[2] = '=';
-		if (!buf_add(out, q, url ? k : 4))
-			return false;
-	}
-	return true;
-}
 
 static bool atext(unsigned char c)
 {
@@ -197,7 +168,7 @@ static bool encoded_words(struct buf *b, const char *t)
 				break;
 			n += k;
 		}
-		if (!buf_adds(b, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?") || !mail_base64(p, n, false, b) ||
+		if (!buf_adds(b, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?") || !buf_base64(b, p, n, false) ||
 		    !buf_adds(b, "?="))
 			return false;
 		first = false;
@@ -293,7 +264,7 @@ static bool body_base64(struct buf *b, const char *text)
 			continue;
 		ok = *p == '\n' ? buf_add(&crlf, "\r\n", 2) : buf_add(&crlf, p, 1);
 	}
-	ok = ok && mail_base64(crlf.data ? crlf.data : "", crlf.len, false, &enc);
+	ok = ok && buf_base64(&enc, crlf.data ? crlf.data : "", crlf.len, false);
 	for (size_t i = 0; ok && i < enc.len; i += 76)
 		ok = buf_add(b, enc.data + i, enc.len - i < 76 ? enc.len - i : 76) && buf_add(b, "\r\n", 2);
 	buf_free(&crlf);
@@ -450,7 +421,7 @@ void mail_unsubscribe_sig(const unsigned char key[32], long long member, const c
 	snprintf(msg, sizeof msg, "%lld:%s", member, list);
 	hmac_sha256(key, 32, msg, strlen(msg), mac);
 	buf_init(&b, MAIL_SIG_STRLEN);
-	mail_base64(mac, sizeof mac, true, &b);
+	buf_base64(&b, mac, sizeof mac, true);
 	snprintf(out, MAIL_SIG_STRLEN, "%s", b.data);
 	buf_free(&b);
 }

@@ -44,10 +44,6 @@ bool mail_from_split(const char *from, char *name, size_t name_n, char *addr, si
  * message in err when an address cannot be written or it is too large. */
 bool mail_compose(const struct mail *m, struct buf *out, char *err, size_t n);
 
-/* Base64 (RFC 4648 section 4, or the URL alphabet of section 5 without
- * padding when url). */
-bool mail_base64(const void *data, size_t len, bool url, struct buf *out);
-
 /* Text from the catalogue of language (en or fr; anything else reads en):
  * the subject and the body of kind ("sign-in", "reminder-3-days", ...),
  * with {name} placeholders filled from vars (strings and numbers; a

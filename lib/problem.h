@@ -25,7 +25,10 @@
 	X(PROBLEM_RATE_LIMITED, "rate-limited", 429, "Too many requests")        \
 	X(PROBLEM_HEADERS_TOO_LARGE, "header-fields-too-large", 431, "Request header fields too large") \
 	X(PROBLEM_INTERNAL, "internal", 500, "Internal error")                   \
-	X(PROBLEM_UNAVAILABLE, "unavailable", 503, "Service unavailable")
+	X(PROBLEM_UNAVAILABLE, "unavailable", 503, "Service unavailable")        \
+	/* calls for inputs (SPEC 13) */                                         \
+	X(PROBLEM_CONSULTATION_CLOSED, "consultation-closed", 409, "The call for inputs is not open") \
+	X(PROBLEM_LENGTH_REQUIRED, "length-required", 411, "Length required")
 
 #define PROBLEM_ENUM(name, slug, status, title) name,
 enum problem { PROBLEMS(PROBLEM_ENUM) PROBLEM_COUNT };

@@ -42,7 +42,8 @@
 /* report.kind (contract). */
 #define REPORT_KIND_TABLE(X, SEP)                \
 	X(REPORT_KIND_QUARTERLY, "quarterly") SEP() \
-	X(REPORT_KIND_SIDE_EVENT, "side-event")
+	X(REPORT_KIND_SIDE_EVENT, "side-event") SEP() \
+	X(REPORT_KIND_CONSULTATION, "consultation")
 
 /* The formats a report can be built in (report.formats), in the order a
  * report lists them. */
@@ -90,6 +91,23 @@
 	X(WEBHOOK_REPORT_PUBLISHED, "report.published") SEP()  \
 	X(WEBHOOK_REPORTING_OVERDUE, "reporting.overdue")
 
+/* Triage of a call's inputs (SPEC 13, contract): an input's state
+ * (consultation_input.state) and who sent it (contributor_type). */
+#define INPUT_STATE_TABLE(X, SEP)                        \
+	X(INPUT_RECEIVED, "received") SEP()                \
+	X(INPUT_UNDER_REVIEW, "under_review") SEP()        \
+	X(INPUT_ACCEPTED, "accepted") SEP()                \
+	X(INPUT_PARTLY_ACCEPTED, "partly_accepted") SEP()  \
+	X(INPUT_DECLINED, "declined") SEP()                \
+	X(INPUT_DUPLICATE, "duplicate")
+#define CONTRIBUTOR_TYPE_TABLE(X, SEP)                   \
+	X(CONTRIBUTOR_MEMBER_STATE, "member_state") SEP()  \
+	X(CONTRIBUTOR_UN_ENTITY, "un_entity") SEP()        \
+	X(CONTRIBUTOR_NGO, "ngo") SEP()                    \
+	X(CONTRIBUTOR_ACADEMIA, "academia") SEP()          \
+	X(CONTRIBUTOR_INDIVIDUAL, "individual") SEP()      \
+	X(CONTRIBUTOR_OTHER, "other")
+
 /* What the tables generate. */
 #define VOCAB_ID(id, name) id
 #define VOCAB_NAME(id, name) name
@@ -114,6 +132,8 @@ VOCAB(ROLE_TABLE, member_role, MEMBER_ROLE)
 VOCAB(LANGUAGE_TABLE, language, LANGUAGE)
 VOCAB(REVIEW_DIGEST_TABLE, review_digest, REVIEW_DIGEST)
 VOCAB(WEBHOOK_EVENT_TABLE, webhook_event, WEBHOOK_EVENT)
+VOCAB(INPUT_STATE_TABLE, input_state, INPUT_STATE)
+VOCAB(CONTRIBUTOR_TYPE_TABLE, contributor_type, CONTRIBUTOR_TYPE)
 
 /* The index of name in a NULL-terminated names array, or -1. */
 int vocab_find(const char *const *names, const char *name);

@@ -1,5 +1,6 @@
 /* Webhook secrets, signatures and the SSRF guard (see webhook.h). */
 #include "webhook.h"
+#include "base64.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -11,55 +12,6 @@
 #include <strings.h>
 #include <sys/random.h>
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void base64_encode(const void *in, size_t len, char *out, size_t n)
-{
-	const unsigned char *p = in;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 4 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		v |= i + 1 < len ? (unsigned)p[i + 1] << 8 : 0;
-		v |= i + 2 < len ? p[i + 2] : 0;
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
-long base64_decode(const char *s, size_t len, unsigned char *out, size_t n)
-{
-	size_t o = 0, pad = 0;
-	unsigned v = 0;
-	int bits = 0;
-
-	if (len % 4)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		const char *p = s[i] ? strchr(b64, s[i]) : NULL;
-
-		if (s[i] == '=' && i + 2 >= len) {
-			pad++;
-			continue;
-		}
-		if (!p || pad)
-			return -1;
-		v = v << 6 | (unsigned)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == n)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits & 0xFF);
-		}
-	}
-	return (long)o;
-}
-
 bool webhook_secret_new(unsigned char bytes[WEBHOOK_SECRET_BYTES], char text[WEBHOOK_SECRET_STRLEN])
 {
 	size_t pre = strlen(WEBHOOK_SECRET_PREFIX);
@@ -67,7 +19,7 @@ bool webhook_secret_new(unsigned char bytes[WEBHOOK_SECRET_BYTES], char text[WEB
 	if (getrandom(bytes, WEBHOOK_SECRET_BYTES, 0) != WEBHOOK_SECRET_BYTES)
 		return false;
 	memcpy(text, WEBHOOK_SECRET_PREFIX, pre);
-	base64_encode(bytes, WEBHOOK_SECRET_BYTES, text + pre, WEBHOOK_SECRET_STRLEN - pre);
+	base64_encode(bytes, WEBHOOK_SECRET_BYTES, false, text + pre, WEBHOOK_SECRET_STRLEN - pre);
 	return true;
 }
 
@@ -128,7 +80,7 @@ void webhook_sign(const unsigned char *key, size_t key_len, const char *id, cons
 
 	hmac_sha256_parts(key, key_len, mac, id, strlen(id), ".", (size_t)1, timestamp,
 			  strlen(timestamp), ".", (size_t)1, body, body_len, (const void *)NULL);
-	base64_encode(mac, SHA256_LEN, out, WEBHOOK_SIG_STRLEN);
+	base64_encode(mac, SHA256_LEN, false, out, WEBHOOK_SIG_STRLEN);
 }
 
 /* An IPv4 address (host order) in a refused range: what it is, or NULL. */

@@ -27,13 +27,6 @@
 /* base64 of a SHA-256 (44 characters) + NUL */
 #define WEBHOOK_SIG_STRLEN 45
 
-/* Standard base64 with padding (RFC 4648 section 4), as Standard
- * Webhooks uses. encode writes NUL-ended text (n must hold 4 * ceil(len /
- * 3) + 1); decode returns the number of bytes, or -1 on bad text or when
- * out (n bytes) is too small. */
-void base64_encode(const void *in, size_t len, char *out, size_t n);
-long base64_decode(const char *s, size_t len, unsigned char *out, size_t n);
-
 /* A new secret: its bytes and its text ("whsec_..."); false when the
  * kernel gives no randomness. */
 bool webhook_secret_new(unsigned char bytes[WEBHOOK_SECRET_BYTES],

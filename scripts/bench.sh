@@ -14,6 +14,11 @@
 #   the raw tables) at its best client count of 1, 2, 4 and 8. Ratios,
 #   median and p99 latency, errors, and the API's peak resident memory.
 #
+#   quarter-end mix: leads posting (a few percent of requests, each with
+#   an Idempotency-Key) while readers browse, against pgbench on the same
+#   mix of SQL; reads' and writes' rates and latencies, the cache's hit
+#   rate, writes acknowledged against updates stored.
+#
 #   queue: no-op jobs drained per second by 2 workers, and the time from
 #   enqueue to start (median, p99) of jobs enqueued one at a time.
 #
@@ -127,7 +132,10 @@ pgbench_best() {
 
 # wrk with 64 keep-alive connections: "requests/s median_ms p99_ms errors"
 wrk_run() {
-	wrk -t2 -c64 -d"$seconds"s --latency "$@" | awk '
+	wrk -t2 -c64 -d"$seconds"s --latency "$@" | wrk_parse
+}
+wrk_parse() {
+	awk '
 		function ms(v) { return v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000 }
 		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
 		/^Requests\/sec:/ { rps = $2 }
@@ -167,6 +175,77 @@ for row in "GET /v1/actions/{id}|$action_api|$action_pg" "GET $progress_path|$pr
 		"$(awk -v a="$rps" -v b="$tps" 'BEGIN { print a / b }')"
 done
 printf 'API peak resident memory: %d KiB (%.1f MiB)\n' "$rss_kb" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
+
+# ---- the quarter-end mix: leads posting while readers browse ----
+# 16 lead members, each of an entity that leads key actions of the plan's
+# last cycle, post the update of its last quarter on those actions, each POST with a
+# fresh Idempotency-Key (wrk, 4 connections, scripts/bench/quarter_writes.lua);
+# meanwhile readers browse actions, pillars, progress, trend, reporting and
+# updates over every action, pillar and quarter (wrk, 60 connections,
+# scripts/bench/quarter_reads.lua). The reference: pgbench -M prepared
+# running the same mix's SQL (action_get.sql, quarter_progress.sql,
+# quarter_write.sql) weighted as the API's requests were, best of 2, 4, 8
+# clients.
+posters=$(mktemp)
+read -r cycle period <<<"$(psql "$DATABASE_URL" -qAt -F ' ' -c "SELECT c.label, c.end_year || '-Q4'
+	FROM cycle c WHERE EXISTS (SELECT 1 FROM action a WHERE a.cycle = c.label) ORDER BY c.end_year DESC LIMIT 1")"
+for entity in $(psql "$DATABASE_URL" -qAt -c "SELECT l.entity FROM action_lead l JOIN action a
+		ON a.id = l.action_id WHERE a.cycle = '$cycle' AND NOT a.archived
+		GROUP BY l.entity ORDER BY count(*) DESC, l.entity LIMIT 16"); do
+	email="lead-$(echo "$entity" | tr 'A-Z' 'a-z')@bench.example.org"
+	"$bin/workplan-admin" member add --name "Lead $entity" --email "$email" --entity "$entity" \
+		--role lead >/dev/null
+	t=$("$bin/workplan-admin" token create --email "$email" 2>/dev/null | tail -n 1)
+	psql "$DATABASE_URL" -qAt -c "SELECT '$t ' || a.id FROM action_lead l JOIN action a ON a.id = l.action_id
+		WHERE a.cycle = '$cycle' AND NOT a.archived AND l.entity = '$entity'" >>"$posters"
+done
+port=$(free_port)
+WORKPLAN_RATE_LIMIT=0 WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+api_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+url=http://127.0.0.1:$port
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+seconds=2 wrk_run -s scripts/bench/quarter_reads.lua "$url" >/dev/null
+rows0=$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update")
+hits0=$(metric workplan_cache_hits_total)
+misses0=$(metric workplan_cache_misses_total)
+writes_out=$(mktemp)
+BENCH_POSTERS=$posters BENCH_PERIOD=$period wrk -t1 -c4 -d"$seconds"s --latency -s scripts/bench/quarter_writes.lua "$url" \
+	>"$writes_out" &
+writer=$!
+reads=$(wrk -t2 -c60 -d"$seconds"s --latency -s scripts/bench/quarter_reads.lua "$url" | wrk_parse)
+wait "$writer"
+writes=$(wrk_parse <"$writes_out")
+created=$(awk '/^created / { print $2 }' "$writes_out")
+hits=$(($(metric workplan_cache_hits_total) - hits0))
+misses=$(($(metric workplan_cache_misses_total) - misses0))
+rows=$(($(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update") - rows0))
+kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+api_pid=
+rm -f "$posters" "$writes_out"
+read -r r_rps r_p50 r_p99 r_err <<<"$reads"
+read -r w_rps w_p50 w_p99 w_err <<<"$writes"
+write_pct=$(awk -v r="$r_rps" -v w="$w_rps" 'BEGIN { printf "%.1f", 100 * w / (r + w) }')
+author=$(psql "$DATABASE_URL" -qAt -c "SELECT id FROM member WHERE email = 'bench@un.org'")
+# the reads' weights as in quarter_reads.lua: one action (60 %), the rest
+# aggregates or lists (40 %), here all as the progress sums
+w_w=$(awk -v p="$write_pct" 'BEGIN { printf "%d", p * 10 + 0.5 }')
+r_w=$((1000 - w_w))
+mix_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -D author="$author" -D period="$period" -D cycle="$cycle" \
+	-f scripts/bench/action_get.sql@$((r_w * 60 / 100)) -f scripts/bench/quarter_progress.sql@$((r_w * 40 / 100)) \
+	-f scripts/bench/quarter_write.sql@"$w_w")
+read -r mix_tps mix_clients <<<"$mix_pg"
+echo
+printf 'quarter-end mix (%s s; 60 reading + 4 posting connections):\n' "$seconds"
+printf '  reads  %8s req/s  median %6s ms  p99 %7s ms  errors %s\n' "$r_rps" "$r_p50" "$r_p99" "$r_err"
+printf '  writes %8s req/s  median %6s ms  p99 %7s ms  errors %s  (%s %% of requests)\n' \
+	"$w_rps" "$w_p50" "$w_p99" "$w_err" "$write_pct"
+printf '  total  %8s req/s; pgbench on the same mix of SQL: %s tps (%s clients); ratio %.1fx\n' \
+	"$((r_rps + w_rps))" "$mix_tps" "$mix_clients" \
+	"$(awk -v a="$((r_rps + w_rps))" -v b="$mix_tps" 'BEGIN { print a / b }')"
+printf '  cache: %s hits, %s misses (reads and token checks): hit rate %.1f %%\n' "$hits" "$misses" \
+	"$(awk -v h="$hits" -v m="$misses" 'BEGIN { print 100 * h / (h + m) }')"
+printf '  writes acknowledged (201) %s, updates stored %s\n' "$created" "$rows"
 psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 
 # ---- the job queue ----

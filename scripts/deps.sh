@@ -12,10 +12,14 @@ libreoffice-writer-nogui poppler-utils wrk chromium
 python3-aiosmtpd"
 # the spreadsheet round trip: the template written with libxlsxwriter, a
 # filled XLSX read with libzip and libxml2; the tests fill sheets with
-# LibreOffice Calc
+# LibreOffice Calc; libzip also checks consultation attachments (SPEC 13)
 PACKAGES="$PACKAGES libxlsxwriter-dev libzip-dev libxml2-dev libreoffice-calc-nogui"
 # the webhook tests' receiver checks signatures with Python's own hmac
 PACKAGES="$PACKAGES python3"
+# make test-cluster: HAProxy in front of the API hosts (deploy/haproxy.cfg)
+PACKAGES="$PACKAGES haproxy"
+# check_cli reads docs/workplan.1 with man --warnings (groff-base formats it)
+PACKAGES="$PACKAGES man-db groff-base"
 
 missing=""
 for p in $PACKAGES; do

@@ -33,6 +33,28 @@ START_TEST(migrate_applies_each_migration_once)
 }
 END_TEST
 
+/* 022a and 022b come after 022_consultations.sql, each under its own
+ * letter; a history table made before letters existed gets the column. */
+START_TEST(a_lettered_migration_is_applied_once_after_its_number)
+{
+	char db[64], *out;
+
+	t_db_create(db, sizeof db, false);
+	free(t_sql(db, "CREATE TABLE schema_migration (version int PRIMARY KEY, name text NOT NULL,"
+		       " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"));
+	ck_assert_int_eq(t_admin(db, &out, NULL, "migrate", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "applied 022_consultations.sql\napplied 022a_attachment_cache_tag.sql\n"
+					  "applied 022b_triage.sql\n"));
+	free(out);
+	ck_assert_int_eq(count(db, "SELECT count(*) FROM schema_migration WHERE version = 22 AND suffix = 'b'"
+				   " AND name = '022b_triage.sql'"), 1);
+	ck_assert_int_eq(count(db, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit_private'"), 1);
+	ck_assert_int_eq(t_admin(db, &out, NULL, "migrate", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "(0 applied now)"));
+	free(out);
+}
+END_TEST
+
 START_TEST(concurrent_migrations_both_succeed)
 {
 	char db[64];
@@ -355,6 +377,7 @@ int main(void)
 
 	tcase_add_test(tc, migrate_applies_each_migration_once);
 	tcase_add_test(tc, concurrent_migrations_both_succeed);
+	tcase_add_test(tc, a_lettered_migration_is_applied_once_after_its_number);
 	tcase_add_test(tc, edited_applied_migration_is_an_error);
 	tcase_add_test(tc, seed_loads_the_network_work_plan);
 	tcase_add_test(tc, seed_is_a_no_op_when_a_work_plan_exists);

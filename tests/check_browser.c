@@ -87,8 +87,28 @@ SCENARIO(roles_are_offered_only_what_they_may_do)
 SCENARIO(cochair_reviews_updates)
 SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
+SCENARIO(a_french_cochair_gets_a_french_report)
+SCENARIO(a_french_field_error_reads_in_french)
 SCENARIO(languages_follow_the_member_then_the_browser)
 SCENARIO(lead_imports_a_spreadsheet_cell_by_cell)
+SCENARIO(contributor_sends_an_input_with_a_file)
+
+/* An input of the seeded call as the public form stores it, then the
+ * co-chair's triage in the browser. */
+START_TEST(cochair_triages_an_input_and_the_action_shows_it)
+{
+	char *id = t_sql(db, "INSERT INTO consultation_input (consultation_id, submitted_by, received, title, receipt,"
+			     " received_at, name, organisation, contributor_type, country, email, language, subject, text)"
+			     " VALUES (1, 'ngo', '2021-10-20', 'Train field staff on minority rights', 'BRWS-TRIA-GE01',"
+			     " '2021-10-20T10:00:00Z', 'Jo Triage', 'Triage NGO', 'ngo', 'FR', 'jo.triage@example.org', 'en',"
+			     " 'Train field staff on minority rights', 'Field staff need training.') RETURNING id");
+
+	ck_assert_ptr_nonnull(id);
+	setenv("WP_INPUT", id, 1);
+	free(id);
+	scenario("cochair_triages_an_input_and_the_action_shows_it");
+}
+END_TEST
 
 int main(void)
 {
@@ -107,8 +127,12 @@ int main(void)
 	tcase_add_test(tc, cochair_reviews_updates);
 	tcase_add_test(tc, cochair_requests_a_report_and_downloads_it);
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
+	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
+	tcase_add_test(tc, a_french_field_error_reads_in_french);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
 	tcase_add_test(tc, lead_imports_a_spreadsheet_cell_by_cell);
+	tcase_add_test(tc, contributor_sends_an_input_with_a_file);
+	tcase_add_test(tc, cochair_triages_an_input_and_the_action_shows_it);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -48,6 +48,7 @@ START_TEST(defaults_and_overrides_from_environment)
 	unsetenv("WORKPLAN_MAX_PER_IP");
 	unsetenv("WORKPLAN_MAX_CONNECTIONS");
 	unsetenv("WORKPLAN_IDLE_TIMEOUT_S");
+	unsetenv("WORKPLAN_INPUTS_PER_HOUR");
 	setenv("DATABASE_URL", "", 1);
 	ck_assert(config_load(&c, err, sizeof err));
 	ck_assert_str_eq(c.listen_host, "127.0.0.1");
@@ -58,6 +59,7 @@ START_TEST(defaults_and_overrides_from_environment)
 	ck_assert_int_eq(c.max_per_ip, 128);
 	ck_assert_int_eq(c.max_connections, 1024);
 	ck_assert_int_eq(c.idle_timeout_s, 15);
+	ck_assert_int_eq(c.inputs_per_hour, 5);
 	setenv("WORKPLAN_LISTEN", "0.0.0.0:9090", 1);
 	setenv("WORKPLAN_THREADS", "8", 1);
 	setenv("DATABASE_URL", "postgresql:///workplan", 1);

@@ -170,7 +170,7 @@ START_TEST(an_invalid_content_length_is_refused_and_closes_the_connection)
 }
 END_TEST
 
-START_TEST(repeated_authorization_or_idempotency_key_is_400)
+START_TEST(repeated_authorization_idempotency_key_or_origin_is_400)
 {
 	char req[1024];
 	struct raw r;
@@ -188,6 +188,13 @@ START_TEST(repeated_authorization_or_idempotency_key_is_400)
 	assert_refused_and_closed(&r, 400, "bad-request");
 	ck_assert_ptr_nonnull(strstr(body_of(&r), "Idempotency-Key"));
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM status_update WHERE action_id = 1"), 0);
+	/* a cookie write's Origin is checked (SPEC 10): one only, or which? */
+	n = snprintf(req, sizeof req, "POST /v1/actions/1/updates HTTP/1.1\r\nHost: x\r\n"
+		     "Authorization: Bearer %s\r\nOrigin: http://x\r\nOrigin: https://evil.example\r\n"
+		     "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", cochair);
+	raw(req, (size_t)n, &r);
+	assert_refused_and_closed(&r, 400, "bad-request");
+	ck_assert_ptr_nonnull(strstr(body_of(&r), "Origin"));
 }
 END_TEST
 
@@ -416,7 +423,7 @@ int main(void)
 	tcase_add_test(tc, two_content_lengths_are_refused_and_close_the_connection);
 	tcase_add_test(tc, content_length_with_chunked_is_refused_and_closes_the_connection);
 	tcase_add_test(tc, an_invalid_content_length_is_refused_and_closes_the_connection);
-	tcase_add_test(tc, repeated_authorization_or_idempotency_key_is_400);
+	tcase_add_test(tc, repeated_authorization_idempotency_key_or_origin_is_400);
 	tcase_add_test(tc, http_1_1_without_host_is_400_and_http_1_0_is_served);
 	tcase_add_test(tc, a_nul_byte_anywhere_is_400);
 	tcase_add_test(tc, an_encoded_slash_never_separates_segments);

@@ -67,38 +67,65 @@ END_TEST
 
 START_TEST(each_rejection_names_its_field)
 {
-	static const struct { const char *body, *field; } cases[] = {
-		{ "{\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":7,\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":\"\",\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":\"this title is far too long\",\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":\"a\\u0007b\",\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":\"a\\nb\",\"status\":\"on_track\"}", "title" },
-		{ "{\"title\":\"x\",\"status\":\"finished\"}", "status" },
-		{ "{\"title\":\"x\",\"status\":null}", "status" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":101}", "percent_complete" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":\"50\"}", "percent_complete" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":50.5}", "percent_complete" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"period\":\"2022-Q5\"}", "period" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"narrative\":\"one two three four five six\"}", "narrative" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":{}}", "evidence" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"javascript:alert(1)\"}]}", "evidence[0].url" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"ftp://x.org\"}]}", "evidence[0].url" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"https://x.org\",\"extra\":1}]}", "evidence[0].extra" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[1]}", "evidence[0]" },
-		{ "{\"title\":\"x\",\"status\":\"on_track\",\"owner\":\"me\"}", "owner" },
+	static const struct { const char *body, *field, *code; } cases[] = {
+		{ "{\"status\":\"on_track\"}", "title", "required" },
+		{ "{\"title\":7,\"status\":\"on_track\"}", "title", "type" },
+		{ "{\"title\":\"\",\"status\":\"on_track\"}", "title", "empty" },
+		{ "{\"title\":\"this title is far too long\",\"status\":\"on_track\"}", "title", "too_long" },
+		{ "{\"title\":\"a\\u0007b\",\"status\":\"on_track\"}", "title", "text" },
+		{ "{\"title\":\"a\\nb\",\"status\":\"on_track\"}", "title", "text" },
+		{ "{\"title\":\"x\",\"status\":\"finished\"}", "status", "choice" },
+		{ "{\"title\":\"x\",\"status\":null}", "status", "required" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":101}", "percent_complete", "range" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":\"50\"}", "percent_complete", "integer" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"percent_complete\":50.5}", "percent_complete", "integer" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"period\":\"2022-Q5\"}", "period", "period" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"narrative\":\"one two three four five six\"}", "narrative", "too_many_words" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":{}}", "evidence", "type" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"javascript:alert(1)\"}]}", "evidence[0].url", "url" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"ftp://x.org\"}]}", "evidence[0].url", "url" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[{\"title\":\"a\",\"url\":\"https://x.org\",\"extra\":1}]}", "evidence[0].extra", "unknown_field" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"evidence\":[1]}", "evidence[0]", "type" },
+		{ "{\"title\":\"x\",\"status\":\"on_track\",\"owner\":\"me\"}", "owner", "unknown_field" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bool ok;
 		json_t *errors = check(cases[i].body, &ok);
+		const char *code;
 
 		ck_assert_msg(!ok, "accepted %s", cases[i].body);
 		ck_assert_msg(json_array_size(errors) >= 1, "no errors for %s", cases[i].body);
 		ck_assert_msg(!strcmp(first_field(errors), cases[i].field), "%s: field %s, want %s",
 			      cases[i].body, first_field(errors), cases[i].field);
+		/* the rule broken, by its name, for clients to word in their language */
+		code = json_string_value(json_object_get(json_array_get(errors, 0), "code"));
+		ck_assert_msg(code && !strcmp(code, cases[i].code), "%s: code %s, want %s", cases[i].body,
+			      code ? code : "none", cases[i].code);
 		json_decref(errors);
 	}
+}
+END_TEST
+
+/* A rule with figures gives them as params: the web app writes them into
+ * its own wording ("doit être compris entre 0 et 100"). */
+START_TEST(a_rule_gives_its_figures_as_params)
+{
+	bool ok;
+	json_t *errors = check("{\"title\":\"this title is far too long\",\"status\":\"on_track\","
+			       "\"percent_complete\":101}", &ok), *e;
+
+	ck_assert(!ok);
+	ck_assert_int_eq(json_array_size(errors), 2);
+	e = json_array_get(errors, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "too_long");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(e, "params"), "max")), 20);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "must be at most 20 characters");
+	e = json_array_get(errors, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "range");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(e, "params"), "min")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(e, "params"), "max")), 100);
+	json_decref(errors);
 }
 END_TEST
 
@@ -128,6 +155,40 @@ START_TEST(an_overlong_unknown_key_is_still_reported)
 	ck_assert(!ok);
 	ck_assert_int_eq(json_array_size(errors), 1);
 	ck_assert(json_is_string(json_object_get(json_array_get(errors, 0), "field")));
+	json_decref(errors);
+}
+END_TEST
+
+/* PATCH /v1/inputs/{id} names pillars and key actions by number. */
+START_TEST(id_lists_take_distinct_positive_integers)
+{
+	static const struct js_field ids_spec[] = {
+		{ .name = "pillars", .type = JS_IDS, .max = 8 },
+		{ 0 },
+	};
+	static const struct { const char *body, *field; } bad[] = {
+		{ "{\"pillars\":[1,1]}", "pillars[1]" },
+		{ "{\"pillars\":[0]}", "pillars[0]" },
+		{ "{\"pillars\":[2,-3]}", "pillars[1]" },
+		{ "{\"pillars\":[\"1\"]}", "pillars[0]" },
+		{ "{\"pillars\":[1.5]}", "pillars[0]" },
+		{ "{\"pillars\":3}", "pillars" },
+		{ "{\"pillars\":[1,2,3,4,5,6,7,8,9]}", "pillars" },
+	};
+	json_t *doc, *errors;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		doc = json_loads(bad[i].body, 0, NULL);
+		errors = json_array();
+		ck_assert_msg(!js_validate(doc, ids_spec, errors), "%s was taken", bad[i].body);
+		ck_assert_str_eq(first_field(errors), bad[i].field);
+		json_decref(doc);
+		json_decref(errors);
+	}
+	doc = json_loads("{\"pillars\":[3,1,8]}", 0, NULL);
+	errors = json_array();
+	ck_assert(js_validate(doc, ids_spec, errors));
+	json_decref(doc);
 	json_decref(errors);
 }
 END_TEST
@@ -232,12 +293,14 @@ int main(void)
 
 	tcase_add_test(tc, valid_body_fills_outputs);
 	tcase_add_test(tc, each_rejection_names_its_field);
+	tcase_add_test(tc, a_rule_gives_its_figures_as_params);
 	tcase_add_test(tc, every_problem_is_reported_at_once);
 	tcase_add_test(tc, body_must_be_an_object);
 	tcase_add_test(tc, an_overlong_unknown_key_is_still_reported);
 	tcase_add_test(tc, words_are_counted_as_a_reader_would);
 	tcase_add_test(tc, text_rules);
 	tcase_add_test(tc, mail_addresses_are_checked_strictly);
+	tcase_add_test(tc, id_lists_take_distinct_positive_integers);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -1,4 +1,5 @@
-/* Small library pieces: SHA-256, tokens, bounded buffers. */
+/* Small library pieces: SHA-256, base64, tokens, bounded buffers. */
+#include "base64.h"
 #include "buf.h"
 #include "harness.h"
 #include "sha256.h"
@@ -54,6 +55,55 @@ START_TEST(hmac_sha256_matches_rfc_4231)
 	ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 	ck_assert(equal_secret("abc", "abc", 3));
 	ck_assert(!equal_secret("abc", "abd", 3));
+}
+END_TEST
+
+/* RFC 4648 section 10's vectors, both alphabets, and text a decoder
+ * must refuse: signatures, secrets, cursors and tokens all go through it */
+START_TEST(base64_matches_rfc_4648_and_refuses_bad_text)
+{
+	static const char *const std[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const url[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+	static const char *const bad[] = { "Zg=", "Z===", "Zm=v", "Zm9v=", "Zm 9", "Zm9-", "Zm9\n" };
+	const unsigned char odd[] = { 0xfb, 0xff, 0xbf };
+	char out[64];
+	unsigned char dec[16], many[100];
+	char whole[BASE64_LEN(100) + 1];
+	struct buf b;
+
+	for (size_t n = 0; n <= 6; n++) {
+		ck_assert_uint_eq(base64_encode("foobar", n, false, out, sizeof out), strlen(std[n]));
+		ck_assert_str_eq(out, std[n]);
+		ck_assert_uint_eq(base64_encode("foobar", n, true, out, sizeof out), strlen(url[n]));
+		ck_assert_str_eq(out, url[n]);
+		ck_assert_int_eq(base64_decode(std[n], strlen(std[n]), false, dec, sizeof dec), (long)n);
+		ck_assert(!memcmp(dec, "foobar", n));
+		ck_assert_int_eq(base64_decode(url[n], strlen(url[n]), true, dec, sizeof dec), (long)n);
+		ck_assert(!memcmp(dec, "foobar", n));
+	}
+	/* the two alphabets differ in their last two digits */
+	base64_encode(odd, 3, false, out, sizeof out);
+	ck_assert_str_eq(out, "+/+/");
+	base64_encode(odd, 3, true, out, sizeof out);
+	ck_assert_str_eq(out, "-_-_");
+	ck_assert_int_eq(base64_decode("+/+/", 4, true, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("-_-_", 4, false, dec, sizeof dec), -1);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(base64_decode(bad[i], strlen(bad[i]), false, dec, sizeof dec) == -1,
+			      "%s was decoded", bad[i]);
+	ck_assert_int_eq(base64_decode("Zm9vY", 5, true, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Zm9vYmFy", 8, false, dec, 5), -1);
+	/* too small a buffer gives nothing rather than a cut encoding */
+	ck_assert_uint_eq(base64_encode("foobar", 6, false, out, 8), 0);
+	ck_assert_str_eq(out, "");
+	/* long input in a buffer: the same text as at once, padding at the end */
+	buf_init(&b, 1024);
+	for (size_t i = 0; i < sizeof many; i++)
+		many[i] = (unsigned char)(i * 37);
+	ck_assert(buf_base64(&b, many, sizeof many, false));
+	base64_encode(many, sizeof many, false, whole, sizeof whole);
+	ck_assert_str_eq(b.data, whole);
+	buf_free(&b);
 }
 END_TEST
 
@@ -127,6 +177,7 @@ int main(void)
 
 	tcase_add_test(tc, sha256_matches_the_standard_vectors);
 	tcase_add_test(tc, hmac_sha256_matches_rfc_4231);
+	tcase_add_test(tc, base64_matches_rfc_4648_and_refuses_bad_text);
 	tcase_add_test(tc, tokens_are_long_random_and_distinct);
 	tcase_add_test(tc, token_kinds_are_told_apart_by_their_prefix);
 	tcase_add_test(tc, buffers_refuse_to_grow_past_their_maximum);

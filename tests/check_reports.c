@@ -344,6 +344,64 @@ START_TEST(quarterly_report_in_every_format)
 }
 END_TEST
 
+/* The fixed texts of a report come from the web app's catalogue of the
+ * language asked for (web/i18n/fr.json), in every format; the data is the
+ * same, and English stays the default (quarterly_report_in_every_format). */
+START_TEST(a_french_report_has_french_fixed_texts)
+{
+	static const char *const french[] = { "Chiffres clés", "Coprésidence en exercice", "Action clé",
+					      "Respect des délais de compte rendu", "Entité chef de file",
+					      "Tendances", "Annexe : les données", NULL };
+	static const char *const english[] = { "Headline figures", "Co-chairs in office", "Key action",
+					       "Reporting compliance", "Lead entity", "Trends", "Annex: the data", NULL };
+	json_t *rep = build("{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"language\":\"fr\","
+			    "\"formats\":[\"html\",\"md\",\"docx\"]}"), *en;
+	struct resp *html = file_of(rep, "html", viewer), *md = file_of(rep, "md", viewer),
+		    *docx = file_of(rep, "docx", viewer), *r;
+	char path[600], *v, *doc = docx_text(docx, "word/document.xml");
+
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "language")), "fr");
+	ck_assert_msg(!strncmp(md->body, "# Rapport trimestriel d’avancement, 2023-Q2\n",
+			       strlen("# Rapport trimestriel d’avancement, 2023-Q2\n")), "%.200s", md->body);
+	for (int i = 0; french[i]; i++) {
+		ck_assert_msg(strstr(html->body, french[i]), "the HTML lacks \"%s\"", french[i]);
+		ck_assert_msg(strstr(md->body, french[i]), "the Markdown lacks \"%s\"", french[i]);
+		ck_assert_msg(strstr(doc, french[i]), "the Word file lacks \"%s\"", french[i]);
+		ck_assert_msg(!strstr(md->body, english[i]), "the Markdown reads \"%s\"", english[i]);
+	}
+	/* no key without its text */
+	ck_assert_ptr_null(strstr(md->body, "report."));
+	save(html, "french.html", path, sizeof path);
+	v = xpath(path, "string(/html/@lang)");
+	ck_assert_str_eq(v, "fr");
+	free(v);
+	v = xpath(path, "string(//h2[1])");
+	ck_assert_str_eq(v, "Coprésidence en exercice");
+	free(v);
+	v = xpath(path, "string((//figcaption)[1])");
+	ck_assert_str_eq(v, "État des actions clés par pilier");
+	free(v);
+	v = xpath(path, "string((//th[@scope=\"col\"])[1])");
+	ck_assert_str_eq(v, "Mesure");
+	free(v);
+	/* the same request in English is another report, in English */
+	en = build("{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"formats\":[\"html\",\"md\",\"docx\"]}");
+	ck_assert_int_ne(json_integer_value(json_object_get(en, "id")), json_integer_value(json_object_get(rep, "id")));
+	ck_assert_str_eq(json_string_value(json_object_get(en, "language")), "en");
+	r = file_of(en, "md", viewer);
+	for (int i = 0; english[i]; i++)
+		ck_assert_msg(strstr(r->body, english[i]), "the English Markdown lacks \"%s\"", english[i]);
+	ck_assert_ptr_null(strstr(r->body, "Chiffres clés"));
+	t_resp_free(r);
+	free(doc);
+	t_resp_free(html);
+	t_resp_free(md);
+	t_resp_free(docx);
+	json_decref(en);
+	json_decref(rep);
+}
+END_TEST
+
 START_TEST(side_event_pack_shows_only_what_is_public)
 {
 	const char *formats[] = { "html", "md", "csv", "json" };
@@ -793,6 +851,8 @@ START_TEST(bad_report_requests_are_422)
 		{ "{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"colour\":\"red\"}", "colour" },
 		{ "{\"kind\":\"side-event\",\"period\":\"2023-Q2\",\"audience\":\"internal\"}", "audience" },
 		{ "{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"audience\":\"everyone\"}", "audience" },
+		{ "{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"language\":\"de\"}", "language" },
+		{ "{\"kind\":\"quarterly\",\"period\":\"2023-Q2\",\"language\":7}", "language" },
 	};
 	long before = t_sql_long(db, "SELECT count(*) FROM report");
 
@@ -823,6 +883,7 @@ int main(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, quarterly_report_in_every_format);
+	tcase_add_test(tc, a_french_report_has_french_fixed_texts);
 	tcase_add_test(tc, side_event_pack_shows_only_what_is_public);
 	tcase_add_test(tc, unpublished_reports_stay_private_until_published);
 	tcase_add_test(tc, internal_report_cannot_be_published);

@@ -118,6 +118,13 @@ START_TEST(report_kinds_formats_and_audiences_match_the_report_checks)
 }
 END_TEST
 
+START_TEST(input_states_and_contributor_types_match_the_input_checks)
+{
+	assert_matches(input_state_names, "consultation_input", "state");
+	assert_matches(contributor_type_names, "consultation_input", "contributor_type");
+}
+END_TEST
+
 START_TEST(pillar_statuses_match_the_pillar_check)
 {
 	assert_matches(pillar_status_names, "pillar", "status");
@@ -202,6 +209,7 @@ int main(void)
 	tcase_add_test(tc, each_decision_leads_to_its_own_review_state);
 	tcase_add_test(tc, report_kinds_formats_and_audiences_match_the_report_checks);
 	tcase_add_test(tc, pillar_statuses_match_the_pillar_check);
+	tcase_add_test(tc, input_states_and_contributor_types_match_the_input_checks);
 	tcase_add_test(tc, member_roles_languages_and_digests_match_the_member_checks);
 	tcase_add_test(tc, a_set_that_differs_is_seen);
 	tcase_add_test(tc, status_counts_sql_reads_a_progress_column_per_status);

@@ -6,6 +6,7 @@
  * loopback, so the processes that reach it run with
  * WORKPLAN_WEBHOOK_ALLOW_PRIVATE=1; the tests of the SSRF guard run
  * without it. */
+#include "base64.h"
 #include "harness.h"
 #include "util.h"
 #include "vocab.h"
@@ -223,7 +224,7 @@ START_TEST(sealed_secrets_open_with_their_key_only)
 
 	ck_assert(webhook_secret_new(bytes, text));
 	ck_assert(!strncmp(text, "whsec_", 6));
-	ck_assert_int_eq(base64_decode(text + 6, strlen(text + 6), dec, sizeof dec), WEBHOOK_SECRET_BYTES);
+	ck_assert_int_eq(base64_decode(text + 6, strlen(text + 6), false, dec, sizeof dec), WEBHOOK_SECRET_BYTES);
 	ck_assert(!memcmp(dec, bytes, WEBHOOK_SECRET_BYTES));
 	ck_assert(seal(key, bytes, sizeof bytes, sealed));
 	ck_assert(memmem(sealed, sizeof sealed, bytes, 8) == NULL);
@@ -254,7 +255,7 @@ START_TEST(every_event_type_arrives_signed_once_per_id)
 
 	unsigned char dec[64];
 	ck_assert(!strncmp(secret, "whsec_", 6));
-	ck_assert_int_ge(base64_decode(secret + 6, strlen(secret + 6), dec, sizeof dec), 24);
+	ck_assert_int_ge(base64_decode(secret + 6, strlen(secret + 6), false, dec, sizeof dec), 24);
 	receiver_plan("[]", secret, NULL);
 	/* update.created, update.reviewed */
 	r = post(&api, "/v1/actions/1/updates", cochair, up, NULL);
@@ -533,7 +534,7 @@ START_TEST(rotation_signs_with_both_secrets_for_24_hours)
 	/* the secret is kept sealed: its bytes are not in the table */
 	{
 		unsigned char dec[64];
-		long n = base64_decode(new + 6, strlen(new + 6), dec, sizeof dec);
+		long n = base64_decode(new + 6, strlen(new + 6), false, dec, sizeof dec);
 		char sql[300], hex[130];
 
 		for (long i = 0; i < 8; i++)

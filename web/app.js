@@ -20,6 +20,12 @@ const ROUTES = [
 	[/^\/consultations$/, 'consultations'],
 	[/^\/webhooks$/, 'webhooks', COCHAIR],
 	[/^\/outbox$/, 'outbox', COCHAIR],
+	// calls for inputs, for anyone (SPEC 13)
+	[/^\/calls\/(\d+)$/, 'call', 'anyone'],
+	[/^\/calls\/(\d+)\/receipt$/, 'call_receipt', 'anyone'],
+	// triage of a call's inputs (SPEC 13): co-chairs, and leads for their pillars
+	[/^\/consultations\/(\d+)\/inputs$/, 'triage'],
+	[/^\/inputs\/(\d+)$/, 'input'],
 ];
 // the navigation: [path, catalogue key, who]
 const NAV = [

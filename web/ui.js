@@ -153,7 +153,7 @@ export async function chart(kind, params, caption) {
 	fig.append(status);
 	let alt = '';
 	try {
-		alt = (await get(`/v1/charts/${kind}.json?${q}`)).alt;
+		alt = chartAlt(await get(`/v1/charts/${kind}.json?${q}`));
 	} catch (p) {
 		status.replaceWith(failure(p));
 		return fig;
@@ -186,6 +186,62 @@ export async function chart(kind, params, caption) {
 	return fig;
 }
 
+// printf's %.0f: halves to the even neighbour, as the API's own alt text.
+const whole = (x) => {
+	const f = Math.floor(x);
+	return x - f === 0.5 ? (f % 2 ? f + 1 : f) : Math.round(x);
+};
+
+// A chart's alt text in the page's language, worded from the data of its
+// .json twin as the API words its English "alt" (api/h_charts.c): what a
+// screen-reader user would want instead of the picture.
+export function chartAlt({ kind, params, data, alt }) {
+	const parts = [];
+	const pillar = (p) => t('chart.alt.pillar', { number: p.number, name: p.name });
+	if (kind === 'status-by-pillar') {
+		parts.push(t('chart.alt.status', { cycle: data.cycle, period: data.period }));
+		for (const p of data.pillars || []) {
+			if (!p.actions) {
+				parts.push(`${pillar(p)} ${t('chart.alt.no_actions')}`);
+				continue;
+			}
+			const counts = STATUSES.filter((s) => p.by_status?.[s]).map((s) => `${p.by_status[s]} ${t(`report.status.${s}`)}`);
+			parts.push(`${pillar(p)} ${t(p.actions === 1 ? 'chart.alt.action' : 'chart.alt.actions', { n: p.actions })}${counts.length ? ` (${counts.join(', ')})` : ''}.`);
+		}
+	} else if (kind === 'pillar-burnup') {
+		const last = data.points?.[data.points.length - 1];
+		parts.push(t('chart.alt.burnup', { number: data.pillar.number, name: data.pillar.name, from: params.from, to: params.to }));
+		if (last) parts.push(t('chart.alt.burnup_last', { period: last.period, completed: last.completed, planned: last.planned }));
+	} else if (kind === 'progress-trend' || kind === 'reporting-heatmap') {
+		const trend = kind === 'progress-trend';
+		parts.push(t(trend ? 'chart.alt.trend' : 'chart.alt.heatmap', { from: params.from, to: params.to }));
+		for (const p of (trend ? data.series : data.pillars) || []) {
+			let lo = null;
+			let hi = null;
+			(p.values || []).forEach((v, k) => {
+				if (typeof v !== 'number') return;
+				if (lo === null || v < lo.v) lo = { v, at: data.periods[k] };
+				if (hi === null || v > hi.v) hi = { v, at: data.periods[k] };
+			});
+			const pct = (v) => num(whole(trend ? v : v * 100), 0);
+			parts.push(`${pillar(p)} ${lo ? t('chart.alt.range', { lo: pct(lo.v), lo_at: lo.at, hi: pct(hi.v), hi_at: hi.at })
+				: t(trend ? 'chart.alt.no_actions' : 'chart.alt.nothing_expected')}`);
+		}
+	} else {
+		return alt;
+	}
+	return parts.join(' ');
+}
+
+// A field error in the page's language: the API names the rule broken
+// (errors[].code, its figures in params) and the catalogue words it
+// (problem.<code>); a rule without a code, or one the catalogue does not
+// know, reads as the API's English message.
+export function fieldMessage(e) {
+	const key = `problem.${e.code}`;
+	return e.code && key in catalogue ? t(key, e.params || {}) : e.message;
+}
+
 // Shows a problem answer on a form: each errors[] entry next to the
 // control whose data-field is its field (or the start of it: evidence[0].url
 // belongs to evidence), and a summary at the top that takes focus.
@@ -194,6 +250,7 @@ export function showProblem(form, problem) {
 	const items = [];
 	for (const e of (problem && problem.errors) || []) {
 		const name = String(e.field || '');
+		const message = fieldMessage(e);
 		const control = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ||
 			form.querySelector(`[data-field="${CSS.escape(name.split(/[.[]/)[0])}"]`);
 		const label = control ? labelOf(control) : name;
@@ -205,14 +262,14 @@ export function showProblem(form, problem) {
 				p = h('p', { class: 'error', id: eid });
 				control.before(p);
 			}
-			p.append(h('span', { class: 'visually-hidden' }, t('error.prefix')), e.message, ' ');
+			p.append(h('span', { class: 'visually-hidden' }, t('error.prefix')), message, ' ');
 			box.classList.add('invalid');
 			control.setAttribute('aria-invalid', 'true');
 			const by = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
 			if (!by.includes(eid)) control.setAttribute('aria-describedby', [...by, eid].join(' '));
-			items.push(h('li', {}, h('a', { href: `#${control.id}`, onclick: (ev) => { ev.preventDefault(); control.focus(); } }, `${label}: ${e.message}`)));
+			items.push(h('li', {}, h('a', { href: `#${control.id}`, onclick: (ev) => { ev.preventDefault(); control.focus(); } }, `${label}: ${message}`)));
 		} else {
-			items.push(h('li', {}, `${label}: ${e.message}`));
+			items.push(h('li', {}, `${label}: ${message}`));
 		}
 	}
 	if (!items.length) items.push(h('li', {}, problemText(problem)));

@@ -34,8 +34,9 @@
 #define FIGURES_MAX 12
 
 DB_STMT(stmt_report_load,
-	"SELECT r.kind, r.audience, period_idx(r.period) AS period, r.formats::text AS formats,"
+	"SELECT r.kind, r.audience, r.language, period_idx(r.period) AS period, r.formats::text AS formats,"
 	" CASE WHEN r.kind = 'side-event' THEN report_side_event(period_idx(r.period), r.event_id)::text"
+	"      WHEN r.kind = 'consultation' THEN report_consultation(r.consultation_id)::text"
 	"      WHEN r.audience = 'public' THEN report_quarterly_public(period_idx(r.period))::text"
 	"      ELSE report_quarterly(period_idx(r.period))::text END AS snapshot,"
 	" (SELECT c.start_year * 4 FROM cycle c"
@@ -58,7 +59,8 @@ struct build {
 	char dir[TMPDIR_PATH_MAX];      /* private folder for pandoc: PNGs, template */
 	bool have_dir;
 	char per[PERIOD_STRLEN];
-	char title[120];
+	char language[8];               /* of the fixed texts: en, fr */
+	char title[200];
 	char stem[64];                  /* file names: <stem>.<format> */
 	int period, first;              /* the quarter, and the first of its cycle */
 	char formats[64];               /* {html,md,...} */
@@ -116,21 +118,22 @@ static bool write_file(const char *dir, const char *name, const char *data, size
 }
 
 /* Runs pandoc on markdown in dir, to html5 or docx; the output in *res. */
-static int pandoc(const char *dir, const char *to, const char *title, const char *markdown,
-		  size_t len, struct child_result *res, char *err, size_t n)
+static int pandoc(const char *dir, const char *to, const char *title, const char *language,
+		  const char *markdown, size_t len, struct child_result *res, char *err, size_t n)
 {
-	char meta[200], home[TMPDIR_PATH_MAX + 8], why[64], extra[TMPDIR_PATH_MAX + 32];
+	char meta[260], lang[16], home[TMPDIR_PATH_MAX + 8], why[64], extra[TMPDIR_PATH_MAX + 32];
 	/* no raw HTML or TeX from the text; our own charts and tables come in
 	 * as raw attribute blocks (```{=html}), for HTML only */
 	const char *argv[] = { "/usr/bin/pandoc", "--from",
 			       "markdown-raw_html-raw_tex-tex_math_dollars-citations-smart-implicit_figures",
-			       "--to", to, "--standalone", "--metadata", meta, "--metadata", "lang=en",
+			       "--to", to, "--standalone", "--metadata", meta, "--metadata", lang,
 			       "--resource-path", dir, "--wrap=none", "--output", "-", extra, NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", home, NULL };
 	struct child_opts o = { .argv = argv, .envp = env, .cwd = dir, .input = markdown,
 				.input_len = len, .timeout_ms = 60000, .max_out = FILE_MAX };
 
 	snprintf(meta, sizeof meta, "title=%s", title);
+	snprintf(lang, sizeof lang, "lang=%s", language);
 	snprintf(home, sizeof home, "HOME=%s", dir);
 	if (!strcmp(to, "docx")) {
 		/* our Word styles: Noto Sans, headings in blue (workers/reference.docx) */
@@ -206,6 +209,9 @@ static bool wants(const struct build *bd, enum report_format format)
 static int build_load(struct build *bd)
 {
 	PGresult *r, *u;
+	enum report_kind kind;
+	struct buf title;
+	json_t *vars;
 	bool quarterly;
 
 	if (db_query(bd->w->db, &stmt_report_load, 1, (const char *const[]){ bd->report }, &r) != DB_OK)
@@ -216,14 +222,27 @@ static int build_load(struct build *bd)
 		snprintf(bd->err, bd->n, "report %s is missing", bd->report);
 		return -1;
 	}
-	quarterly = vocab_find(report_kind_names, db_col(r, 0, "kind")) == REPORT_KIND_QUARTERLY;
+	if (vocab_find(report_kind_names, db_col(r, 0, "kind")) < 0) {
+		snprintf(bd->err, bd->n, "report %s: unknown kind %s", bd->report, db_col(r, 0, "kind"));
+		PQclear(r);
+		return -1;
+	}
+	kind = (enum report_kind)vocab_find(report_kind_names, db_col(r, 0, "kind"));
+	quarterly = kind == REPORT_KIND_QUARTERLY;
 	bd->doc.quarterly = quarterly;
+	bd->doc.consultation = kind == REPORT_KIND_CONSULTATION;
 	bd->doc.public = vocab_find(audience_names, db_col(r, 0, "audience")) == AUDIENCE_PUBLIC;
 	bd->period = (int)db_int(r, 0, "period");
 	snprintf(bd->formats, sizeof bd->formats, "%s", db_col(r, 0, "formats"));
 	bd->doc.snap = json_loads(db_col(r, 0, "snapshot"), 0, NULL);
 	bd->first = (int)db_int(r, 0, "first");
+	snprintf(bd->language, sizeof bd->language, "%s", db_col(r, 0, "language"));
 	PQclear(r);
+	bd->doc.text = report_catalogue(bd->language);
+	if (!bd->doc.text) {
+		snprintf(bd->err, bd->n, "report %s: no catalogue for %s", bd->report, bd->language);
+		return -1;
+	}
 	if (!bd->doc.snap) {
 		snprintf(bd->err, bd->n, "report %s: the snapshot does not parse", bd->report);
 		return -1;
@@ -231,13 +250,17 @@ static int build_load(struct build *bd)
 	if (db_query(bd->w->db, &stmt_report_running, 1, (const char *const[]){ bd->report }, &u) == DB_OK)
 		PQclear(u);
 	period_format(bd->period, bd->per);
-	snprintf(bd->title, sizeof bd->title,
-		 !quarterly ? "Side-event pack: the Network's progress, %s"
-		 : bd->doc.public ? "Quarterly progress report (public), %s" : "Quarterly progress report, %s",
-		 bd->per);
-	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s",
-		 report_kind_names[quarterly ? REPORT_KIND_QUARTERLY : REPORT_KIND_SIDE_EVENT], bd->per,
-		 bd->report);
+	vars = json_pack("{s:s}", "period", bd->per);
+	buf_init(&title, sizeof bd->title - 1);
+	/* fixed words: the call's own title is text of the body, escaped */
+	report_textf(&title, &bd->doc, kind == REPORT_KIND_CONSULTATION ? "report.title.consultation"
+				       : !quarterly ? "report.title.side_event"
+				       : bd->doc.public ? "report.title.public" : "report.title.quarterly",
+		     vars);
+	snprintf(bd->title, sizeof bd->title, "%s", title.data ? title.data : "");
+	buf_free(&title);
+	json_decref(vars);
+	snprintf(bd->stem, sizeof bd->stem, "%s-%s-%s", report_kind_names[kind], bd->per, bd->report);
 	return 0;
 }
 
@@ -264,12 +287,13 @@ static void plan_figures(struct build *bd)
 	if (!bd->doc.quarterly || !(wants(bd, REPORT_FORMAT_HTML) || wants(bd, REPORT_FORMAT_MD) ||
 				    wants(bd, REPORT_FORMAT_DOCX)))
 		return;
-	add_figure(bd, "status-by-pillar", bd->period, 0, 0, "Status of key actions by pillar", "status");
-	add_figure(bd, "progress-trend", bd->first, bd->period, 0,
-		   "Mean percent complete by pillar, quarter by quarter", "trend");
+	add_figure(bd, "status-by-pillar", bd->period, 0, 0, report_text(&bd->doc, "report.figure.status"),
+		   "status");
+	add_figure(bd, "progress-trend", bd->first, bd->period, 0, report_text(&bd->doc, "report.figure.trend"),
+		   "trend");
 	if (!bd->doc.public)
 		add_figure(bd, "reporting-heatmap", bd->first, bd->period, 0,
-			   "Share of expected key actions reported on time", "heatmap");
+			   report_text(&bd->doc, "report.figure.heatmap"), "heatmap");
 	json_array_foreach(json_object_get(bd->doc.snap, "pillars"), i, pl) {
 		int number = (int)json_integer_value(json_object_get(pl, "number"));
 		char chart[24];
@@ -279,8 +303,8 @@ static void plan_figures(struct build *bd)
 				   : json_array_size(json_object_get(pl, "actions")) == 0)
 			continue;
 		snprintf(chart, sizeof chart, "burnup-%d", number);
-		add_figure(bd, "pillar-burnup", bd->first, bd->period, number, "Key actions planned and completed",
-			   chart);
+		add_figure(bd, "pillar-burnup", bd->first, bd->period, number,
+			   report_text(&bd->doc, "report.figure.burnup"), chart);
 	}
 }
 
@@ -392,8 +416,8 @@ static int store_pandoc(struct build *bd, enum report_format f, const struct buf
 	char name[80];
 	int rc;
 
-	if (pandoc(bd->dir, docx ? "docx" : "html5", bd->title, markdown->data, markdown->len, &res,
-		   bd->err, bd->n))
+	if (pandoc(bd->dir, docx ? "docx" : "html5", bd->title, bd->language, markdown->data, markdown->len,
+		   &res, bd->err, bd->n))
 		return -1;
 	snprintf(name, sizeof name, "%s.%s", bd->stem, format);
 	rc = store(bd, format, name,
@@ -450,6 +474,7 @@ static void build_free(struct build *bd)
 		free(bd->png[i]);
 	}
 	json_decref(bd->doc.snap);
+	json_decref(bd->doc.text);
 }
 
 int job_build_report(struct worker *w, char *err, size_t n)

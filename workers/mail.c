@@ -21,6 +21,10 @@
 #define SMTP_CONNECT_TIMEOUT_S 10
 
 DB_STMT(stmt_mail_member, "SELECT email, name, language, active FROM member WHERE id = $1::bigint");
+/* A contributor's receipt (SPEC 13): gone once the contact was erased. */
+DB_STMT(stmt_mail_input,
+	"SELECT email, coalesce(name, '') AS name, language, email IS NOT NULL AS active"
+	" FROM consultation_input WHERE id = $1::bigint");
 /* Stored before sending, fenced as outbox_deliver's record is. */
 DB_STMT(stmt_mail_store,
 	"UPDATE outbox SET composed = $3::jsonb"
@@ -211,16 +215,20 @@ void mail_deliver(struct worker *w, const struct message *m, struct delivery *d)
 	enum db_rc rc;
 	PGresult *r, *stored;
 
-	snprintf(id, sizeof id, "%lld", m->member_id);
-	rc = db_query(w->db, &stmt_mail_member, 1, (const char *const[]){ id }, &r);
+	snprintf(id, sizeof id, "%lld", m->input_id ? m->input_id : m->member_id);
+	rc = db_query(w->db, m->input_id ? &stmt_mail_input : &stmt_mail_member, 1,
+		      (const char *const[]){ id }, &r);
 	if (rc != DB_OK) {
 		d->outcome = OUTCOME_RETRY;
-		snprintf(d->error, sizeof d->error, "cannot read the member: %s", db_error(w->db));
+		snprintf(d->error, sizeof d->error, "cannot read the addressee: %s", db_error(w->db));
 		return;
 	}
 	if (PQntuples(r) == 0 || !db_bool(r, 0, "active")) {
 		d->outcome = OUTCOME_CANCELLED;
-		snprintf(d->error, sizeof d->error, "member %lld is no longer active", m->member_id);
+		if (m->input_id)
+			snprintf(d->error, sizeof d->error, "input %lld has no contact any more", m->input_id);
+		else
+			snprintf(d->error, sizeof d->error, "member %lld is no longer active", m->member_id);
 		PQclear(r);
 		return;
 	}

@@ -79,6 +79,8 @@ static void run_job(struct worker *w, struct job *job, int backoff_ms)
 		rc = job_render_chart(w, err, sizeof err);
 	else if (!strcmp(job->kind, "build_report"))
 		rc = job_build_report(w, err, sizeof err);
+	else if (!strcmp(job->kind, "extract_input"))
+		rc = job_extract_input(w, err, sizeof err);
 	else
 		rc = snprintf(err, sizeof err, "this worker has no handler for %s jobs", job->kind);
 	/* outputs are stored by key before this, so finishing twice (after a

@@ -52,7 +52,7 @@ DB_STMT(stmt_claim,
 	"     AND attempts < $4::int"
 	"   ORDER BY coalesce(due_at, '-infinity'), id LIMIT 1 FOR UPDATE SKIP LOCKED))"
 	" RETURNING id, uid, channel, kind, coalesce(member_id, 0) AS member_id,"
-	"  coalesce(webhook_id, 0) AS webhook_id, data::text AS data, composed::text AS composed,"
+	"  coalesce(input_id, 0) AS input_id, coalesce(webhook_id, 0) AS webhook_id, data::text AS data, composed::text AS composed,"
 	"  attempts, utc_text(created_at) AS created_at");
 
 /* The outcome and its attempt row, in one statement; no row when the
@@ -91,6 +91,7 @@ static void message_read(PGresult *r, struct message *m)
 	snprintf(m->channel, sizeof m->channel, "%s", db_col(r, 0, "channel"));
 	snprintf(m->kind, sizeof m->kind, "%s", db_col(r, 0, "kind"));
 	m->member_id = db_int(r, 0, "member_id");
+	m->input_id = db_int(r, 0, "input_id");
 	m->webhook_id = db_int(r, 0, "webhook_id");
 	m->data = json_loads(db_col(r, 0, "data"), 0, NULL);
 	if (!db_isnull(r, 0, "composed"))

@@ -31,6 +31,8 @@ void worker_tick(void *w);
 int job_noop(struct worker *w, char *err, size_t n);
 int job_render_chart(struct worker *w, char *err, size_t n);
 int job_build_report(struct worker *w, char *err, size_t n);
+/* the text of a consultation input's attachment (SPEC 13): workers/job_extract.c */
+int job_extract_input(struct worker *w, char *err, size_t n);
 
 /* The outbox (SPEC 11, workers/outbox.c): a message claimed for delivery. */
 struct message {
@@ -38,7 +40,8 @@ struct message {
 	char uid[40];            /* what the receiver deduplicates on */
 	char channel[8];         /* "mail" or "webhook" */
 	char kind[48];
-	long long member_id;     /* a mail's addressee */
+	long long member_id;     /* a mail's addressee: a member, */
+	long long input_id;      /* or the contributor of a consultation input (SPEC 13) */
 	long long webhook_id;    /* a webhook delivery's endpoint */
 	json_t *data;            /* owned */
 	json_t *composed;        /* owned: what an earlier attempt composed, or NULL */

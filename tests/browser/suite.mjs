@@ -387,6 +387,53 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// A French-speaking co-chair's report has French headings, captions and
+	// table headers: the app asks for it in the member's language.
+	async a_french_cochair_gets_a_french_report() {
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair', 'OHCHR', 'fr');
+		await page.goto(`${BASE}/reports`);
+		await settled(page);
+		check(await page.getByLabel('Langue du rapport', { exact: true }).inputValue() === 'fr', 'the report language is not the member\'s');
+		await page.getByLabel('Trimestre', { exact: true }).selectOption('2021-Q2');
+		await page.getByRole('button', { name: 'Demander le rapport', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'est prêt' }).waitFor({ timeout: 120000 });
+		const mine = (await api('GET', '/v1/reports?limit=200')).data.items.find((r) => r.period === '2021-Q2' && r.language === 'fr');
+		check(mine && mine.state === 'done', `no French report of 2021-Q2: ${JSON.stringify(mine)}`);
+		const link = page.getByRole('link', { name: /\.html$/ }).first();
+		const html = await page.evaluate(async (u) => (await fetch(u)).text(), await link.getAttribute('href'));
+		for (const text of ['<html lang="fr"', 'Chiffres clés', 'Coprésidence en exercice', 'État des actions clés par pilier', 'Entité chef de file'])
+			check(html.includes(text), `the French report's HTML lacks ${text}`);
+		check(!html.includes('Headline figures'), 'the French report reads "Headline figures"');
+		await axe(page, '/reports with a French report');
+		await ctx.close();
+	},
+
+	// A French-speaking lead's mistakes read in French next to their fields:
+	// the API names the rule (errors[].code), the catalogue words it.
+	async a_french_field_error_reads_in_french() {
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'lead', 'WHO', 'fr');
+		await page.goto(`${BASE}/actions/1`);
+		await settled(page);
+		await page.getByLabel('Pourcentage d’achèvement', { exact: true }).fill('150');
+		await page.getByRole('button', { name: 'Publier la mise à jour', exact: true }).click();
+		await expectSummary(page, ['Pourcentage d’achèvement', 'Compte rendu']);
+		const next = async (label) => {
+			const by = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby')) || '';
+			const id = by.split(' ').find((x) => x.endsWith('-error'));
+			return id ? page.locator(`#${id}`).innerText() : '';
+		};
+		const percent = await next('Pourcentage d’achèvement');
+		check(percent.includes('doit être compris entre 0 et 100'), `the percent's message reads "${percent}"`);
+		const narrative = await next('Compte rendu');
+		check(narrative.includes('ne doit pas être vide'), `the narrative's message reads "${narrative}"`);
+		const summary = await page.locator('.summary').innerText();
+		check(!/must|between/.test(summary), `the French summary reads English: ${summary}`);
+		await axe(page, '/actions/1 with French field errors');
+		await ctx.close();
+	},
+
 	// A co-chair invites a member from the Members page (the invitation
 	// mail waits in the outbox) and deactivates another, whose open page
 	// is signed out at its next step.
@@ -465,6 +512,9 @@ const scenarios = {
 			'a French-speaking member does not get French');
 		check(await page.getByRole('navigation').getByRole('link', { name: 'Vue d’ensemble' }).count() === 1, 'the French navigation is missing');
 		check(await page.getByRole('heading', { level: 1, name: 'Vue d’ensemble' }).count() === 1, 'the French Overview heading is missing');
+		// the chart's alt text, worded by the app from its data, in French
+		const alt = await page.locator('main figure img').first().getAttribute('alt');
+		check(/^Diagramme en barres empilées de l’état des actions clés du cycle \S+ dans chaque pilier .* Pilier 1, [^:]+ : \d+ actions? clés? \(/.test(alt), `the French chart's alt text reads: ${alt}`);
 		for (const path of ['/', '/actions/1', '/reports', '/charts']) {
 			await page.goto(BASE + path);
 			await settled(page);
@@ -513,6 +563,107 @@ const scenarios = {
 		await settled(page);
 		check(await page.getByRole('heading', { name: 'Report from a spreadsheet' }).count() === 1, 'Reporting offers no spreadsheet import to a lead');
 		await axe(page, '/reporting as a lead');
+		await ctx.close();
+	},
+
+	// A contributor, signed in to nothing, opens a call for inputs, sends
+	// an input with a Word file through the public form and sees the
+	// receipt; the API has the input with its file.
+	async contributor_sends_an_input_with_a_file() {
+		const c = await api('POST', '/v1/consultations', {
+			title: 'Call for inputs on the Work Plan', purpose: 'Concise suggestions, please.',
+			opens_at: '2021-10-01T00:00:00Z', closes_at: '2021-12-01T00:00:00Z', word_limit: 200, subject: 'Work Plan',
+		});
+		if (c.status !== 201) throw new Error(`POST /v1/consultations: ${c.status} ${c.text}`);
+		const ctx = await newContext();
+		const page = watch(await ctx.newPage());
+		await page.goto(`${BASE}/calls/${c.data.id}`);
+		await settled(page);
+		await axe(page, '/calls/{id}');
+		await fits(page, '/calls/{id}');
+		check(await page.getByRole('navigation').count() === 0, 'the call page shows the members\' navigation');
+		// sent empty: the problems name the fields
+		await page.getByLabel('Subject', { exact: true }).fill('');
+		await page.getByRole('button', { name: 'Send input', exact: true }).click();
+		await expectSummary(page, ['Name', 'Email', 'Subject', 'Your input']);
+		await page.getByLabel('Name', { exact: true }).fill('Amina Contributor');
+		await page.getByLabel('Organisation', { exact: true }).fill('Minority Rights Forum');
+		await page.getByLabel('Contributor type', { exact: true }).selectOption('ngo');
+		await page.getByLabel('Country', { exact: true }).fill('KE');
+		await page.getByLabel('Email', { exact: true }).fill('amina@example.org');
+		await page.getByLabel('Language', { exact: true }).selectOption('en');
+		await page.getByLabel('Subject', { exact: true }).fill('Work Plan: data on minorities');
+		await page.getByLabel('Your input', { exact: true }).fill('Disaggregated data should guide the key actions.');
+		const docx = readFileSync(join(WEB, '../workers/reference.docx'));
+		await page.getByLabel('Attachment', { exact: true }).setInputFiles({ name: 'input.docx', mimeType: 'application/octet-stream', buffer: docx });
+		await page.getByLabel('I agree to the processing of my data', { exact: true }).check();
+		// the form token is good from 3 s after the page loaded, on the wall clock
+		await page.waitForTimeout(3100);
+		await page.getByRole('button', { name: 'Send input', exact: true }).click();
+		await page.waitForURL(`${BASE}/calls/${c.data.id}/receipt`);
+		await settled(page);
+		const code = await page.locator('#receipt-code').innerText();
+		check(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(code), `the receipt page shows "${code}"`);
+		await axe(page, '/calls/{id}/receipt');
+		await ctx.close();
+	},
+
+	// Triage (SPEC 13): a co-chair finds an input among a call's inputs,
+	// tags it to a pillar, links it to a key action and answers it; the
+	// action's page then shows the input. WP_INPUT: the input, in the
+	// seeded call (1), untagged.
+	async cochair_triages_an_input_and_the_action_shows_it() {
+		const input = process.env.WP_INPUT;
+		const before = await api('GET', `/v1/inputs/${input}`);
+		const title = before.data.title;
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair');
+		await page.goto(`${BASE}/consultations`);
+		await settled(page);
+		await page.getByRole('link', { name: /^Inputs: Call for inputs/ }).first().click();
+		await page.waitForURL(`${BASE}/consultations/1/inputs`);
+		await settled(page);
+		await axe(page, '/consultations/1/inputs');
+		// the filters keep to the URL
+		await page.getByLabel('State', { exact: true }).selectOption('received');
+		await page.getByRole('button', { name: 'Filter', exact: true }).click();
+		await page.waitForURL(`${BASE}/consultations/1/inputs?state=received`);
+		await settled(page);
+		await page.getByRole('link', { name: title, exact: true }).click();
+		await page.waitForURL(`${BASE}/inputs/${input}`);
+		await settled(page);
+		await axe(page, `/inputs/${input}`);
+		check(await page.getByText('jo.triage@example.org').count() === 1, 'the co-chair does not see the contact');
+		await page.getByLabel('1. Leave No One Behind', { exact: true }).check();
+		const action = page.getByLabel('Pillar 1: Online comprehensive training targeting UN staff at field level', { exact: true });
+		await action.waitFor();
+		await action.check();
+		await page.getByLabel('State', { exact: true }).selectOption('accepted');
+		await page.getByLabel('Public answer', { exact: true }).fill('Taken up in the training of field staff.');
+		await page.getByLabel('Note', { exact: true }).fill('Private: call back in March.');
+		await page.getByRole('button', { name: 'Save triage', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'Triage saved.' }).waitFor();
+		await axe(page, `/inputs/${input} after saving`);
+		const after = await api('GET', `/v1/inputs/${input}`);
+		check(after.data.state === 'accepted' && after.data.pillars.join() === '1' && after.data.actions.length === 1 &&
+			after.data.public_answer === 'Taken up in the training of field staff.', `the input was not triaged: ${after.text}`);
+		// the action's page shows it, fresh
+		const actionId = after.data.actions[0].id;
+		await page.getByRole('link', { name: 'Online comprehensive training targeting UN staff at field level', exact: true }).click();
+		await page.waitForURL(`${BASE}/actions/${actionId}`);
+		await settled(page);
+		await page.getByRole('heading', { name: 'Consultation inputs that led to it' }).waitFor();
+		check(await page.getByRole('link', { name: title, exact: true }).count() === 1, 'the action page does not show the input');
+		check(await page.getByText('Private: call back in March.').count() === 0, 'the action page shows the private note');
+		await axe(page, `/actions/${actionId} with its inputs`);
+		// and so does it for a member who is no co-chair, without contact
+		const viewerCtx = await newContext();
+		const viewer = await signIn(viewerCtx, 'viewer', 'UNICEF');
+		await viewer.page.goto(`${BASE}/actions/${actionId}`);
+		await settled(viewer.page);
+		check(await viewer.page.getByText(title, { exact: false }).count() >= 1, 'a viewer does not see the linked input');
+		check(await viewer.page.getByText('jo.triage@example.org').count() === 0, 'a viewer sees the contact');
+		await viewerCtx.close();
 		await ctx.close();
 	},
 };

@@ -30,7 +30,8 @@ export default async function action(main, ctx) {
 	if (a.tags.length) main.append(h('p', {}, `${t('action.tags')}: ${a.tags.join(', ')}`));
 	if (a.inputs && a.inputs.length) {
 		main.append(h('h2', {}, t('action.inputs')),
-			h('ul', {}, a.inputs.map((i) => h('li', {}, `${i.receipt}: ${i.title}`))));
+			h('ul', {}, a.inputs.map((i) => h('li', {}, ctx.isCochair()
+				? h('a', { href: `/inputs/${i.id}` }, i.title) : i.title, i.receipt ? ` (${i.receipt})` : ''))));
 	}
 
 	const history = h('div', {});

@@ -8,7 +8,8 @@ export default async function consultations(main) {
 	main.append(wait);
 	const items = await all('/v1/consultations');
 	wait.replaceWith(items.length ? table(t('consultations.caption'),
-		[t('consultations.call'), t('pillar.cycle'), t('consultations.issued'), t('consultations.due'), t('consultations.subject'), t('consultations.formats')],
-		items.map((c) => [c.title, c.cycle || '—', day(c.issued), day(c.due), c.subject_must_contain || '—', (c.formats || []).join(', ')]))
+		[t('consultations.call'), t('pillar.cycle'), t('consultations.issued'), t('consultations.due'), t('consultations.subject'), t('consultations.formats'), t('triage.title')],
+		items.map((c) => [c.title, c.cycle || '—', day(c.issued), day(c.due), c.subject_must_contain || '—', (c.formats || []).join(', '),
+			h('a', { href: `/consultations/${c.id}/inputs`, 'aria-label': `${t('triage.open')}: ${c.title}` }, t('triage.open'))]))
 		: empty('consultations.none'));
 }

@@ -2,9 +2,11 @@
 // follow it until it is built; everyone downloads the files; co-chairs
 // publish public-audience reports.
 import { all, api, get } from '../api.js';
-import { busy, clearProblem, empty, h, loading, newId, notice, num, page, quarters, selectField, showProblem, t, when } from '../ui.js';
+import { busy, clearProblem, empty, h, language, loading, newId, notice, num, page, quarters, selectField, showProblem, t, when } from '../ui.js';
 
 const FORMATS = ['html', 'md', 'csv', 'json', 'docx'];
+// the languages of a report's fixed texts, each named in itself
+const LANGUAGES = [['en', 'English'], ['fr', 'Français']];
 
 export default async function reports(main, ctx) {
 	page(main, t('reports.title'));
@@ -35,7 +37,7 @@ function reportCard(r, ctx, after) {
 	const link = (a) => h('li', {}, h('a', { href: a.url, download: a.name }, a.name), ` (${a.format}, ${num(a.bytes / 1024)} KB)`);
 	const parts = [
 		h('h3', {}, t(`reports.kind.${r.kind}`), ` ${r.period}`, ` · #${r.id}`),
-		h('p', {}, `${t('reports.state')}: ${t(`reports.state.${r.state}`)} · ${t('reports.audience')}: ${t(`reports.audience.${r.audience}`)} · ${when(r.created_at)}`),
+		h('p', {}, `${t('reports.state')}: ${t(`reports.state.${r.state}`)} · ${t('reports.audience')}: ${t(`reports.audience.${r.audience}`)} · ${t('reports.language')}: ${LANGUAGES.find(([l]) => l === r.language)?.[1] ?? r.language} · ${when(r.created_at)}`),
 	];
 	if (r.published) parts.push(h('p', {}, t('reports.published_at', { when: when(r.published_at) })));
 	if (r.error) parts.push(h('p', { class: 'note' }, r.error));
@@ -65,6 +67,8 @@ function requestForm(startYear, current, events, said, reload) {
 	const kind = selectField(t('reports.kind'), 'kind', [['quarterly', t('reports.kind.quarterly')], ['side-event', t('reports.kind.side-event')]], 'quarterly');
 	const period = selectField(t('reports.period'), 'period', quarters(startYear, current).reverse().map((q) => [q, q]), current);
 	const audience = selectField(t('reports.audience'), 'audience', [['internal', t('reports.audience.internal')], ['public', t('reports.audience.public')]], 'internal');
+	// the member's language unless they choose another
+	const lang = selectField(t('reports.language'), 'language', LANGUAGES, language());
 	const event = selectField(t('reports.event'), 'event', events.map((e) => [String(e.id), `${e.date}: ${e.title}`]), events[0] ? String(events[0].id) : '');
 	const boxes = FORMATS.map((f) => {
 		const id = newId(`fmt-${f}`);
@@ -76,7 +80,7 @@ function requestForm(startYear, current, events, said, reload) {
 	const go = h('button', { type: 'submit' }, t('reports.request'));
 	const progress = h('div', { role: 'status' });
 	const form = h('form', { id: 'report-form', novalidate: true }, h('h2', {}, t('reports.request_title')),
-		kind.el, period.el, audience.el, event.el, formats, h('div', { class: 'actions' }, go), progress);
+		kind.el, period.el, audience.el, event.el, lang.el, formats, h('div', { class: 'actions' }, go), progress);
 	const sync = () => {
 		const side = kind.control.value === 'side-event';
 		event.el.hidden = !side;
@@ -92,6 +96,7 @@ function requestForm(startYear, current, events, said, reload) {
 			kind: kind.control.value,
 			period: period.control.value,
 			formats: boxes.filter((b) => b.box.checked).map((b) => b.f),
+			language: lang.control.value,
 			...(side ? { event: Number(event.control.value) || null } : { audience: audience.control.value }),
 		};
 		let r;
