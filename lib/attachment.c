@@ -3,8 +3,11 @@
 #include "child.h"
 #include "jspec.h"
 #include "tmpdir.h"
+#include "util.h"
+#include "xmlsafe.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,23 +40,46 @@ static bool has_ci(const char *hay, size_t len, const char *needle)
 	return false;
 }
 
-/* The [Content_Types].xml part, at most CONTENT_TYPES_MAX bytes of it
- * read whatever its entry claims: does it declare a macro-enabled part? */
+/* The [Content_Types].xml part, read as XML (so as Word reads it: a
+ * character reference or UTF-16 hides no name), at most
+ * CONTENT_TYPES_MAX bytes: does it declare a macro-enabled part? *ok
+ * false when it cannot be read (too large, damaged, not XML, a DTD). */
 static bool declares_macros(zip_t *z, zip_int64_t i, bool *ok)
 {
-	static char buf[CONTENT_TYPES_MAX + 1];
-	zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)i, 0);
-	zip_int64_t got, total = 0;
-	bool macros;
+	zip_stat_t st;
+	zip_file_t *f;
+	zip_int64_t got = 0, total = 0;
+	xmlDoc *doc;
+	char *buf;
+	bool dtd, macros = false;
 
-	*ok = f != NULL;
+	*ok = false;
+	if (zip_stat_index(z, (zip_uint64_t)i, 0, &st) || !(st.valid & ZIP_STAT_SIZE) ||
+	    st.size > CONTENT_TYPES_MAX)
+		return false;
+	f = zip_fopen_index(z, (zip_uint64_t)i, 0);
 	if (!f)
 		return false;
-	while (total < CONTENT_TYPES_MAX &&
-	       (got = zip_fread(f, buf + total, (zip_uint64_t)(CONTENT_TYPES_MAX - total))) > 0)
+	/* one byte more than declared: a part longer than it says is refused */
+	buf = xmalloc(st.size + 1);
+	while ((zip_uint64_t)total <= st.size &&
+	       (got = zip_fread(f, buf + total, st.size + 1 - (zip_uint64_t)total)) > 0)
 		total += got;
 	zip_fclose(f);
-	macros = has_ci(buf, (size_t)total, "macroEnabled") || has_ci(buf, (size_t)total, "vbaProject");
+	doc = got < 0 || (zip_uint64_t)total != st.size ? NULL : xmlsafe_read(buf, (size_t)total, &dtd);
+	free(buf);
+	if (!doc)
+		return false;
+	for (const xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+		xmlChar *type = n->type == XML_ELEMENT_NODE ? xmlGetProp(n, (const xmlChar *)"ContentType") : NULL;
+
+		if (type && (has_ci((const char *)type, strlen((const char *)type), "macroEnabled") ||
+			     has_ci((const char *)type, strlen((const char *)type), "vbaProject")))
+			macros = true;
+		xmlFree(type);
+	}
+	xmlFreeDoc(doc);
+	*ok = true;
 	return macros;
 }
 
@@ -115,7 +141,8 @@ static enum attachment_kind docx_check(const char *bytes, size_t len, char *err,
 		}
 	}
 	if (ok && !macros) {
-		zip_int64_t ct = zip_name_locate(z, "[Content_Types].xml", 0);
+		/* part names are case-insensitive in a Word document */
+		zip_int64_t ct = zip_name_locate(z, "[Content_Types].xml", ZIP_FL_NOCASE);
 		bool read = true;
 
 		if (ct >= 0)

@@ -2,10 +2,9 @@
  * (sheet.h). */
 #include "sheet.h"
 #include "util.h"
+#include "xmlsafe.h"
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,32 +204,16 @@ static enum sheet_rc zip_entry(zip_t *z, const char *name, char **out, size_t *l
 	return SHEET_OK;
 }
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-	xmlInitParser();
-}
-
-/* An XML part as a tree. No DTD at all: a part of a workbook never has
- * one, and refusing it keeps out entity expansion (billion laughs) and
- * external entities, whatever the parser's defaults. */
+/* An XML part as a tree (lib/xmlsafe.c: no DTD, so no entity expansion
+ * and no external entity, in whatever encoding the part is). */
 static xmlDoc *xml_parse(const char *data, size_t len, const char *name, char *why, size_t n)
 {
-	xmlDoc *doc;
+	bool dtd;
+	xmlDoc *doc = xmlsafe_read(data, len, &dtd);
 
-	if (memmem(data, len, "<!DOCTYPE", 9) || memmem(data, len, "<!ENTITY", 8)) {
-		say(why, n, "the XLSX part %s has a document type declaration", name);
-		return NULL;
-	}
-	pthread_once(&xml_once, xml_init);
-	doc = xmlReadMemory(data, (int)len, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc || !xmlDocGetRootElement(doc)) {
-		xmlFreeDoc(doc);
-		say(why, n, "the XLSX part %s is not well-formed XML", name);
-		return NULL;
-	}
+	if (!doc)
+		say(why, n, dtd ? "the XLSX part %s has a document type declaration"
+				: "the XLSX part %s is not well-formed XML", name);
 	return doc;
 }
 

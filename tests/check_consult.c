@@ -132,6 +132,23 @@ static void make_files(void)
 		 " && cp /bin/true program.pdf && printf '%%%%PDF-1.7\\nnot really\\n' > fake.pdf",
 		 files, files);
 	sh(cmd);
+	/* the small DOCX with a macro part under another name, its type
+	 * declared with a character reference ("&#80;" is "P"), as an XML
+	 * reader such as Word's decodes it */
+	snprintf(cmd, sizeof cmd,
+		 "cd '%s' && python3 -c 'import zipfile\n"
+		 "src = zipfile.ZipFile(\"small.docx\")\n"
+		 "out = zipfile.ZipFile(\"hidden-macro.docx\", \"w\", zipfile.ZIP_DEFLATED)\n"
+		 "for e in src.infolist():\n"
+		 "    data = src.read(e)\n"
+		 "    if e.filename == \"[Content_Types].xml\":\n"
+		 "        data = data.replace(b\"</Types>\", b\"<Override PartName=\\\"/word/code.bin\\\" "
+		 "ContentType=\\\"application/vnd.ms-office.vba&#80;roject\\\"/></Types>\")\n"
+		 "    out.writestr(e, data)\n"
+		 "out.writestr(\"word/code.bin\", b\"VBA\")\n"
+		 "out.close()'",
+		 files);
+	sh(cmd);
 	snprintf(cmd, sizeof cmd, "%s/long.pdf", files);
 	write_long_pdf(cmd, 3000);
 }
@@ -518,6 +535,14 @@ START_TEST(files_that_are_not_what_they_claim_are_refused)
 	/* each file checked and refused spent the address's budget */
 	ck_assert_int_eq(t_sql_long(db, "SELECT count(*) FROM consultation_intake WHERE address = '127.0.0.14'"),
 			 4);
+	/* a macro part under another name, its type declared with a
+	 * character reference: the content types are read as XML reads them */
+	r = send_file("127.0.0.22", "files@example.org", "Hidden macros.", "plan.docx", DOCX_TYPE,
+		      "hidden-macro.docx");
+	t_assert_problem(r, 415, "unsupported-media-type");
+	ck_assert_msg(strstr(json_string_value(json_object_get(r->json, "detail")), "macros"), "%s", r->body);
+	t_resp_free(r);
+	ck_assert_int_eq(inputs(), before);
 }
 END_TEST
 

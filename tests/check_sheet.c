@@ -538,6 +538,12 @@ START_TEST(hostile_files_are_refused_with_a_clear_problem)
 	assert_refused(r, 422, "validation", before);
 	ck_assert_ptr_nonnull(strstr(r->body, "document type declaration"));
 	t_resp_free(r);
+	/* the same in UTF-16, where no byte reads "<!DOCTYPE" */
+	free(sh("python3 '%s' dtd16 laughs16.xlsx", tool));
+	r = import_direct(who_lead, "laughs16.xlsx");
+	assert_refused(r, 422, "validation", before);
+	ck_assert_ptr_nonnull(strstr(r->body, "document type declaration"));
+	t_resp_free(r);
 	/* Latin-1 and UTF-16 text */
 	free(sh("printf 'Action id,Status,Percent complete,Narrative\\n%s,On track,10,Caf\\351.\\n' > latin1.csv"
 		" && printf 'Action id,Status,Percent complete,Narrative\\n%s,On track,10,Ok.\\n'"

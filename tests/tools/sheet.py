@@ -8,6 +8,7 @@ cell, a DTD, a ZIP bomb).
   sheet.py xlsx OUT.xlsx JSON                   rows [[cell, ...], ...]; a cell {"f": "...", "v": "..."} is a formula
   sheet.py bomb OUT.xlsx MIB                    sheet1.xml that unpacks to MIB MiB
   sheet.py dtd OUT.xlsx                         sheet1.xml with a billion-laughs DTD
+  sheet.py dtd16 OUT.xlsx                       the same, sheet1.xml in UTF-16
   sheet.py rows OUT.csv N                       a CSV of a header and N short rows
   sheet.py same A.csv B.csv                     exit 0 when both read as the same rows
 """
@@ -82,11 +83,14 @@ def main():
                 for _ in range(mib):
                     f.write(chunk)
                 f.write(b"</sheetData></worksheet>")
-    elif cmd == "dtd":
+    elif cmd in ("dtd", "dtd16"):
         laughs = '<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' \
                  '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
         sheet = sheet_xml([["Action id", "Status", "Percent complete", "Narrative"], [1, "On track", 10, "x"]], laughs)
-        xlsx(sys.argv[2], sheet.replace(">x<", ">&d;<"))
+        sheet = sheet.replace(">x<", ">&d;<")
+        if cmd == "dtd16":
+            sheet = sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        xlsx(sys.argv[2], sheet)
     elif cmd == "rows":
         with open(sys.argv[2], "w", encoding="utf-8", newline="") as f:
             f.write("Action id,Status,Percent complete,Narrative\n")
