@@ -243,6 +243,9 @@ const scenarios = {
 		check(/^\/v1\/charts\/status-by-pillar\.svg\?/.test(src), `the chart is ${src}`);
 		const twin = await api('GET', src.replace('.svg?', '.json?'));
 		check(twin.status === 200 && (await img.getAttribute('alt')) === twin.data.alt, 'the chart\'s alt text is not its .json twin\'s');
+		// the README's picture of the Overview (docs/overview.png), as it is now
+		if (process.env.WORKPLAN_TEST_LOGDIR)
+			await page.screenshot({ path: join(process.env.WORKPLAN_TEST_LOGDIR, 'overview.png'), fullPage: false });
 		await fresh.close();
 	},
 
@@ -384,6 +387,38 @@ const scenarios = {
 		const file = await page.evaluate(async (u) => (await fetch(u)).status, href);
 		check(file === 200, `the report's HTML file answers ${file}`);
 		await axe(page, '/reports with a report');
+		await ctx.close();
+	},
+
+	// Staff take a chart for a briefing note: the Charts page draws each
+	// kind, and the HTML snippet copied to the clipboard carries the
+	// image's URL and its alt text (the .json twin's, in English).
+	async staff_copy_a_chart_snippet() {
+		const ctx = await newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+		const { page } = await signIn(ctx, 'viewer', 'UNICEF');
+		await page.getByRole('navigation').getByRole('link', { name: 'Charts', exact: true }).click();
+		await settled(page);
+		await page.getByLabel('Chart', { exact: true }).selectOption('progress-trend');
+		await page.getByRole('button', { name: 'Show chart', exact: true }).click();
+		await settled(page);
+		await page.locator('main figure img').waitFor();
+		await page.getByRole('button', { name: 'Copy HTML snippet', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'Copied.' }).first().waitFor();
+		const copied = await page.evaluate(() => navigator.clipboard.readText());
+		const field = await page.getByLabel('HTML snippet with its text description', { exact: true }).inputValue();
+		check(copied === field, `the clipboard holds ${copied}, the field ${field}`);
+		const m = copied.match(/^<img src="([^"]+)" alt="([^"]*)">$/);
+		check(m, `the snippet is ${copied}`);
+		if (m) {
+			const url = new URL(m[1].replaceAll('&amp;', '&'));
+			check(url.origin === BASE && url.pathname === '/v1/charts/progress-trend.svg', `the snippet's image is ${m[1]}`);
+			const twin = await api('GET', `${url.pathname.replace('.svg', '.json')}${url.search}`);
+			const alt = m[2].replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+			check(twin.status === 200 && alt === twin.data.alt, `the snippet's alt text "${alt}" is not the chart's "${twin.data.alt}"`);
+			const svg = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type')]; }, url.href);
+			check(svg[0] === 200 && svg[1].startsWith('image/svg+xml'), `the snippet's image answers ${svg}`);
+		}
+		await axe(page, '/charts with a snippet');
 		await ctx.close();
 	},
 
