@@ -556,13 +556,52 @@ static bool is_loopback(struct MHD_Connection *conn)
 	return false;
 }
 
-/* The client's address as 16 bytes; false when it has none we know. */
+static enum MHD_Result last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	(void)kind;
+	if (!strcasecmp(key, "X-Forwarded-For"))
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+/* The client's address as 16 bytes; false when it has none we know. From a
+ * trusted proxy (WORKPLAN_TRUSTED_PROXIES) it is the last address of the
+ * last X-Forwarded-For: the one the proxy added, which a client cannot
+ * forge (whatever it sent itself comes before). A proxy's request without
+ * a readable one counts against the proxy. */
 static bool client_addr(struct request *rq, unsigned char out[16])
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct config *cfg = http_config();
+	const char *xff = NULL, *last;
+	char a[64];
+	size_t n;
 
-	return limit_addr(ci ? ci->client_addr : NULL, out);
+	if (!limit_addr(ci ? ci->client_addr : NULL, out))
+		return false;
+	for (int i = 0; cfg && i < cfg->ntrusted_proxies; i++) {
+		if (memcmp(out, cfg->trusted_proxies[i], 16))
+			continue;
+		MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, last_forwarded, &xff);
+		if (!xff)
+			break;
+		last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		n = strcspn(last, " \t");
+		if (n >= sizeof a || last[n + strspn(last + n, " \t")])
+			break;
+		memcpy(a, last, n);
+		a[n] = '\0';
+		memset(out, 0, 16);
+		out[10] = out[11] = 0xff;
+		if (inet_pton(AF_INET, a, out + 12) != 1 && inet_pton(AF_INET6, a, out) != 1)
+			return limit_addr(ci->client_addr, out);
+		break;
+	}
+	return true;
 }
 
 bool request_client_addr(struct request *rq, unsigned char out[16])

@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -138,6 +139,39 @@ static bool config_int(const char *name, long def, long min, long max, int *out,
 	return true;
 }
 
+/* "a, b, ...": addresses as limit_addr() keeps them (IPv4 mapped into
+ * IPv6), so that a peer compares with memcmp. */
+static bool config_proxies(const char *s, struct config *c, char *err, size_t errlen)
+{
+	char list[512], *save = NULL;
+
+	c->ntrusted_proxies = 0;
+	if (!s || !*s)
+		return true;
+	if (strlen(s) >= sizeof list) {
+		snprintf(err, errlen, "WORKPLAN_TRUSTED_PROXIES is too long");
+		return false;
+	}
+	snprintf(list, sizeof list, "%s", s);
+	for (char *a = strtok_r(list, ", ", &save); a; a = strtok_r(NULL, ", ", &save)) {
+		unsigned char *out;
+
+		if (c->ntrusted_proxies == CONFIG_PROXIES_MAX) {
+			snprintf(err, errlen, "WORKPLAN_TRUSTED_PROXIES holds more than %d addresses",
+				 CONFIG_PROXIES_MAX);
+			return false;
+		}
+		out = c->trusted_proxies[c->ntrusted_proxies++];
+		memset(out, 0, 16);
+		out[10] = out[11] = 0xff;
+		if (inet_pton(AF_INET, a, out + 12) != 1 && inet_pton(AF_INET6, a, out) != 1) {
+			snprintf(err, errlen, "WORKPLAN_TRUSTED_PROXIES: \"%.60s\" is not an IP address", a);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool config_load(struct config *c, char *err, size_t errlen)
 {
 	const char *listen = getenv("WORKPLAN_LISTEN");
@@ -183,6 +217,8 @@ bool config_load(struct config *c, char *err, size_t errlen)
 		return false;
 	}
 	c->webhook_allow_private = s && !strcmp(s, "1");
+	if (!config_proxies(getenv("WORKPLAN_TRUSTED_PROXIES"), c, err, errlen))
+		return false;
 	c->database_url = getenv("DATABASE_URL");
 	if (c->database_url && !*c->database_url)
 		c->database_url = NULL;

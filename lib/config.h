@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define CONFIG_PROXIES_MAX 8
+
 struct config {
 	char listen_host[64];        /* WORKPLAN_LISTEN, default 127.0.0.1:8080 */
 	unsigned short listen_port;
@@ -31,6 +33,11 @@ struct config {
 	char mail_from[320];         /* WORKPLAN_MAIL_FROM, default workplan@localhost */
 	bool webhook_allow_private;  /* WORKPLAN_WEBHOOK_ALLOW_PRIVATE=1 */
 	int inputs_per_hour;         /* WORKPLAN_INPUTS_PER_HOUR, default 5: public inputs per client address */
+	/* WORKPLAN_TRUSTED_PROXIES: up to 8 addresses (IPv4 or IPv6, comma
+	 * separated) of the load balancers in front; a request from one of
+	 * them is counted against the address its last X-Forwarded-For names */
+	unsigned char trusted_proxies[CONFIG_PROXIES_MAX][16];
+	int ntrusted_proxies;
 };
 
 /* Parses "host:port", "[v6]:port" or ":port". On error returns false and

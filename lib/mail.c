@@ -3,6 +3,7 @@
  * header. */
 #include "mail.h"
 #include "base64.h"
+#include "clock.h"
 #include "embedded.h"
 #include "sign.h"
 
@@ -374,10 +375,45 @@ bool mail_fill(const char *tmpl, const json_t *vars, struct buf *out)
 	return fill(tmpl, vars, NULL, out);
 }
 
-bool mail_text(const char *language, const char *kind, const json_t *vars, bool footer,
+/* vars with each instant a text shows (a var named *_at holding RFC 3339)
+ * as a person reads it, in the catalogue's words ("when", "months"):
+ * "3 December 2026, 07:00 UTC", "3 décembre 2026 à 07:00 UTC". */
+static json_t *readable_times(const json_t *vars, const json_t *cat)
+{
+	json_t *out = json_copy((json_t *)vars), *v;
+	const char *key, *when = json_string_value(json_object_get(cat, "when"));
+	void *tmp;
+
+	json_object_foreach_safe(out, tmp, key, v) {
+		size_t len = strlen(key);
+		const char *month;
+		char hm[8];
+		struct tm tm;
+		struct buf b;
+		time_t t;
+		json_t *parts;
+
+		if (!when || len < 3 || strcmp(key + len - 3, "_at") || !json_is_string(v) ||
+		    !rfc3339_parse(json_string_value(v), false, &t) || !gmtime_r(&t, &tm))
+			continue;
+		month = json_string_value(json_array_get(json_object_get(cat, "months"), (size_t)tm.tm_mon));
+		snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
+		parts = json_pack("{s:i, s:s, s:i, s:s}", "day", tm.tm_mday, "month", month ? month : "",
+				  "year", tm.tm_year + 1900, "time", hm);
+		buf_init(&b, 256);
+		if (parts && fill(when, parts, NULL, &b) && b.data)
+			json_object_set_new(out, key, json_string(b.data));
+		buf_free(&b);
+		json_decref(parts);
+	}
+	return out;
+}
+
+bool mail_text(const char *language, const char *kind, const json_t *given, bool footer,
 	       char **subject, char **body, char *err, size_t n)
 {
 	json_t *cat = mail_catalogue(language), *k = json_object_get(cat, kind);
+	json_t *vars = readable_times(given, cat);
 	const json_t *items = json_object_get(cat, "items");
 	const char *s = json_string_value(json_object_get(k, "subject"));
 	const char *b = json_string_value(json_object_get(k, "body"));
@@ -388,6 +424,7 @@ bool mail_text(const char *language, const char *kind, const json_t *vars, bool 
 	if (!s || !b) {
 		snprintf(err, n, "the %s mail catalogue has no text for %s", language, kind);
 		json_decref(cat);
+		json_decref(vars);
 		return false;
 	}
 	buf_init(&sb, 4096);
@@ -400,6 +437,7 @@ bool mail_text(const char *language, const char *kind, const json_t *vars, bool 
 	     fill(json_string_value(json_object_get(cat, "signature")), vars, items, &bb) &&
 	     buf_adds(&bb, "\n");
 	json_decref(cat);
+	json_decref(vars);
 	if (!ok) {
 		snprintf(err, n, "the %s text is too long", kind);
 		buf_free(&sb);

@@ -229,6 +229,64 @@ START_TEST(callers_without_a_token_are_limited_per_address)
 }
 END_TEST
 
+/* Behind a load balancer (SPEC 15) every request comes from its address:
+ * from one named in WORKPLAN_TRUSTED_PROXIES, the client is the last
+ * address of the last X-Forwarded-For (the one the balancer added), so one
+ * client past its budget of failed tokens is refused (429) and the others
+ * behind the balancer are not (401: looked up); what a client writes in
+ * the header itself changes nothing, and from any other address the header
+ * is ignored. At 10 failures a minute the budget refills every 6 s, far
+ * longer than the test takes. */
+static int failed_from(const struct server *s, const char *from, const char *xff, int i)
+{
+	char token[64], auth[96];
+	const char *const headers[] = { auth, xff, NULL };
+	struct resp *r;
+	int status;
+
+	snprintf(token, sizeof token, "wpt_%043d", i);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	r = t_http_headers(s, from, "GET", "/v1/pillars", NULL, 0, headers);
+	status = (int)r->status;
+	t_resp_free(r);
+	return status;
+}
+
+START_TEST(behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget)
+{
+	static const char *const env[] = { "WORKPLAN_AUTH_FAILURES=10", "WORKPLAN_TRUSTED_PROXIES=127.0.0.7", NULL };
+	struct server s;
+	int limited = 0;
+
+	t_server_start_env(&s, db, env);
+	for (int i = 0; i < 20; i++)
+		limited += failed_from(&s, "127.0.0.7", "X-Forwarded-For: 198.51.100.1", i) == 429;
+	ck_assert_int_eq(limited, 10);
+	/* another client behind the same balancer */
+	ck_assert_int_eq(failed_from(&s, "127.0.0.7", "X-Forwarded-For: 198.51.100.2", 100), 401);
+	/* the limited client naming another address before its own */
+	ck_assert_int_eq(failed_from(&s, "127.0.0.7", "X-Forwarded-For: 198.51.100.2, 198.51.100.1", 101), 429);
+	{
+		const char *const two[] = { "Authorization: Bearer wpt_0000000000000000000000000000000000000000102",
+					    "X-Forwarded-For: 198.51.100.2", "X-Forwarded-For: 198.51.100.1", NULL };
+		struct resp *r = t_http_headers(&s, "127.0.0.7", "GET", "/v1/pillars", NULL, 0, two);
+
+		ck_assert_int_eq(r->status, 429);
+		t_resp_free(r);
+	}
+	/* an address not trusted: the header is ignored, however it varies */
+	limited = 0;
+	for (int i = 0; i < 20; i++) {
+		char h[64];
+
+		snprintf(h, sizeof h, "X-Forwarded-For: 203.0.113.%d", i + 1);
+		limited += failed_from(&s, "127.0.0.8", h, 200 + i) == 429;
+	}
+	ck_assert_int_eq(limited, 10);
+	t_server_stop(&s);
+}
+END_TEST
+
 static void send_all(int fd, const char *s)
 {
 	ck_assert_int_eq(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
@@ -657,6 +715,7 @@ int main(void)
 	tcase_add_test(tc, a_caller_over_its_rate_gets_429_and_others_do_not);
 	tcase_add_test(tc, the_default_rate_is_100_a_second_in_bursts_of_200);
 	tcase_add_test(tc, callers_without_a_token_are_limited_per_address);
+	tcase_add_test(tc, behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget);
 	tcase_add_test(tc, connections_beyond_the_cap_wait_until_one_closes);
 	tcase_add_test(tc, an_idle_connection_is_closed_after_the_idle_timeout);
 	tcase_add_test(tc, a_slow_client_never_holds_a_thread);

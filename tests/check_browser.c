@@ -89,7 +89,9 @@ SCENARIO(cochair_requests_a_report_and_downloads_it)
 SCENARIO(cochair_invites_and_deactivates_members)
 SCENARIO(a_french_cochair_gets_a_french_report)
 SCENARIO(a_french_field_error_reads_in_french)
+SCENARIO(staff_copy_a_chart_snippet)
 SCENARIO(languages_follow_the_member_then_the_browser)
+SCENARIO(lead_imports_a_spreadsheet_cell_by_cell)
 SCENARIO(contributor_sends_an_input_with_a_file)
 
 /* An input of the seeded call as the public form stores it, then the
@@ -128,7 +130,9 @@ int main(void)
 	tcase_add_test(tc, cochair_invites_and_deactivates_members);
 	tcase_add_test(tc, a_french_cochair_gets_a_french_report);
 	tcase_add_test(tc, a_french_field_error_reads_in_french);
+	tcase_add_test(tc, staff_copy_a_chart_snippet);
 	tcase_add_test(tc, languages_follow_the_member_then_the_browser);
+	tcase_add_test(tc, lead_imports_a_spreadsheet_cell_by_cell);
 	tcase_add_test(tc, contributor_sends_an_input_with_a_file);
 	tcase_add_test(tc, cochair_triages_an_input_and_the_action_shows_it);
 	suite_add_tcase(s, tc);

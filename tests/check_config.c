@@ -147,6 +147,21 @@ START_TEST(the_public_url_gives_links_and_the_origin)
 	unsetenv("WORKPLAN_SMTP_URL");
 	unsetenv("WORKPLAN_PUBLIC_URL");
 	unsetenv("WORKPLAN_WEBHOOK_ALLOW_PRIVATE");
+	/* the load balancers in front (SPEC 15), kept as the rate limits key
+	 * addresses (IPv4 mapped into IPv6) */
+	ck_assert(config_load(&c, e, sizeof e));
+	ck_assert_int_eq(c.ntrusted_proxies, 0);
+	setenv("WORKPLAN_TRUSTED_PROXIES", "10.213.0.30, ::1", 1);
+	ck_assert(config_load(&c, e, sizeof e));
+	ck_assert_int_eq(c.ntrusted_proxies, 2);
+	ck_assert(!memcmp(c.trusted_proxies[0], "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\xd5\x00\x1e", 16));
+	ck_assert(!memcmp(c.trusted_proxies[1], "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16));
+	setenv("WORKPLAN_TRUSTED_PROXIES", "10.213.0.30, haproxy", 1);
+	ck_assert(!config_load(&c, e, sizeof e));
+	ck_assert_ptr_nonnull(strstr(e, "\"haproxy\" is not an IP address"));
+	setenv("WORKPLAN_TRUSTED_PROXIES", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,7.7.7.7,8.8.8.8,9.9.9.9", 1);
+	ck_assert(!config_load(&c, e, sizeof e));
+	unsetenv("WORKPLAN_TRUSTED_PROXIES");
 }
 END_TEST
 

@@ -259,6 +259,51 @@ START_TEST(the_catalogues_are_complete_in_english_and_french)
 }
 END_TEST
 
+/* Mail leads people to the app's pages, never to the API's JSON, and shows
+ * an expiry as a person reads it in their language. */
+START_TEST(mail_links_to_the_app_and_shows_times_per_language)
+{
+	static const struct { const char *kind, *page; } links[] = {
+		{ "update-returned", PUBLIC_URL "/actions/7\n" },
+		{ "review-digest", PUBLIC_URL "/review\n" },
+		{ "report-done", PUBLIC_URL "/reports\n" },
+		{ "reminder-14-days", PUBLIC_URL "/reporting?period=2021-Q3\n" },
+		{ "reminder-3-days", PUBLIC_URL "/reporting?period=2021-Q3\n" },
+		{ "reminder-overdue", PUBLIC_URL "/reporting?period=2021-Q3\n" },
+	};
+	static const struct { const char *language, *when; } times[] = {
+		{ "en", "until 3 December 2026, 14:05 UTC." },
+		{ "fr", "expire le 3 décembre 2026 à 14:05 UTC." },
+	};
+	json_t *vars = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "name", "Zoë", "public_url", PUBLIC_URL,
+				 "period", "2021-Q3", "action", 7, "url", PUBLIC_URL "/sign-in#wps_x",
+				 "expires_at", "2026-12-03T14:05:00Z", "invited_by", "Ana");
+	char *subject, *body, err[200];
+
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+			ck_assert_msg(mail_text(times[l].language, links[i].kind, vars, true, &subject, &body, err,
+						sizeof err), "%s", err);
+			ck_assert_msg(strstr(body, links[i].page), "%s %s does not lead to %s: %s", times[l].language,
+				      links[i].kind, links[i].page, body);
+			ck_assert_msg(!strstr(body, "/v1/"), "%s %s leads to the API: %s", times[l].language,
+				      links[i].kind, body);
+			free(subject);
+			free(body);
+		}
+		for (const char *const *k = (const char *const[]){ "sign-in", "invitation", NULL }; *k; k++) {
+			ck_assert(mail_text(times[l].language, *k, vars, false, &subject, &body, err, sizeof err));
+			ck_assert_msg(strstr(body, times[l].when), "%s %s: %s", times[l].language, *k, body);
+			ck_assert_msg(!strstr(body, "2026-12-03T"), "%s %s shows RFC 3339: %s", times[l].language, *k,
+				      body);
+			free(subject);
+			free(body);
+		}
+	}
+	json_decref(vars);
+}
+END_TEST
+
 /* ---- delivery through the worker ---- */
 
 static long long add_member(const char *name_sql, const char *email, const char *entity, const char *language)
@@ -351,6 +396,7 @@ START_TEST(a_french_member_gets_a_well_formed_utf8_mail_and_the_link_is_forgotte
 	s = (char *)json_string_value(json_object_get(j, "body"));
 	ck_assert_ptr_nonnull(strstr(s, "Bonjour Zoë Éléonore,"));
 	ck_assert_ptr_nonnull(strstr(s, "Ouvrez ce lien pour vous connecter"));
+	ck_assert_ptr_nonnull(strstr(s, "expire le 3 décembre 2026 à 07:00 UTC."));
 	ck_assert_ptr_nonnull(strstr(s, PUBLIC_URL "/sign-in#wps_secretsecretsecret"));
 	env = t_smtpd_envelope(&m, 1);
 	ck_assert_str_eq(env, "workplan@example.org\nzoe@unodc.org\n");
@@ -402,7 +448,9 @@ START_TEST(a_retry_after_a_crash_sends_the_same_message_id_and_bytes)
 	b = t_smtpd_mail(&m, 2);
 	ck_assert_str_eq(header(a, "message-id"), header(b, "message-id"));
 	assert_well_formed(a);
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a, "body")), PUBLIC_URL "/v1/reports/7"));
+	/* the Reports page of the app, where its files are */
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a, "body")), PUBLIC_URL "/reports"));
+	ck_assert_ptr_null(strstr(json_string_value(json_object_get(a, "body")), "/v1/"));
 	ck_assert_int_eq(t_sql_long(db, "SELECT attempts FROM outbox"), 2);
 	/* composed again from scratch (a worker killed before it stored what
 	 * it composed), it is still the same bytes */
@@ -745,6 +793,7 @@ int main(void)
 	tcase_add_test(unit, hostile_names_and_subjects_stay_inside_their_header);
 	tcase_add_test(unit, an_impossible_address_is_refused_with_a_clear_error);
 	tcase_add_test(unit, the_catalogues_are_complete_in_english_and_french);
+	tcase_add_test(unit, mail_links_to_the_app_and_shows_times_per_language);
 	suite_add_tcase(s, unit);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);

@@ -992,6 +992,12 @@ START_TEST(an_attachment_is_served_as_what_it_is_under_a_safe_name)
 	/* the type the content was found to be; a download, never a page */
 	ck_assert_str_eq(type, "application/pdf");
 	ck_assert_str_eq(nosniff, "nosniff");
+	{
+		char *csp = t_header(r, "Content-Security-Policy");
+
+		ck_assert_msg(csp && strstr(csp, "sandbox"), "CSP: %s", csp ? csp : "none");
+		free(csp);
+	}
 	ck_assert_str_eq(disposition,
 			 "attachment; filename=\"vil_name_x_.pdf\"; filename*=UTF-8''%C3%A9vil_name_x_.pdf");
 	free(type);

@@ -24,7 +24,10 @@ export class Problem extends Error {
 export async function api(method, path, body, headers = {}) {
 	const init = { method, headers: { Accept: 'application/json', ...headers }, credentials: 'same-origin' };
 	if (token) init.headers.Authorization = `Bearer ${token}`;
-	if (body !== undefined) {
+	if (body instanceof Blob) {
+		// a file, as it is: the API tells its type from its content
+		init.body = body;
+	} else if (body !== undefined) {
 		init.headers['Content-Type'] = 'application/json';
 		init.body = JSON.stringify(body);
 	}
@@ -45,6 +48,20 @@ export async function api(method, path, body, headers = {}) {
 }
 
 export const get = async (path) => (await api('GET', path)).data;
+
+// A file of the API (a template to fill) as a Blob, whichever way the
+// page signed in.
+export async function download(path) {
+	const init = { credentials: 'same-origin', headers: token ? { Authorization: `Bearer ${token}` } : {} };
+	let r;
+	try {
+		r = await fetch(path, init);
+	} catch {
+		throw new Problem(0, null);
+	}
+	if (!r.ok) throw new Problem(r.status, await r.json().catch(() => null));
+	return r.blob();
+}
 
 // An image of the API as a data: URL, for a page signed in with a token,
 // which an <img src> could not send (a 202 while it is drawn: asked again).

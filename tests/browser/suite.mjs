@@ -243,6 +243,9 @@ const scenarios = {
 		check(/^\/v1\/charts\/status-by-pillar\.svg\?/.test(src), `the chart is ${src}`);
 		const twin = await api('GET', src.replace('.svg?', '.json?'));
 		check(twin.status === 200 && (await img.getAttribute('alt')) === twin.data.alt, 'the chart\'s alt text is not its .json twin\'s');
+		// the README's picture of the Overview (docs/overview.png), as it is now
+		if (process.env.WORKPLAN_TEST_LOGDIR)
+			await page.screenshot({ path: join(process.env.WORKPLAN_TEST_LOGDIR, 'overview.png'), fullPage: false });
 		await fresh.close();
 	},
 
@@ -387,6 +390,38 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// Staff take a chart for a briefing note: the Charts page draws each
+	// kind, and the HTML snippet copied to the clipboard carries the
+	// image's URL and its alt text (the .json twin's, in English).
+	async staff_copy_a_chart_snippet() {
+		const ctx = await newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+		const { page } = await signIn(ctx, 'viewer', 'UNICEF');
+		await page.getByRole('navigation').getByRole('link', { name: 'Charts', exact: true }).click();
+		await settled(page);
+		await page.getByLabel('Chart', { exact: true }).selectOption('progress-trend');
+		await page.getByRole('button', { name: 'Show chart', exact: true }).click();
+		await settled(page);
+		await page.locator('main figure img').waitFor();
+		await page.getByRole('button', { name: 'Copy HTML snippet', exact: true }).click();
+		await page.getByRole('status').filter({ hasText: 'Copied.' }).first().waitFor();
+		const copied = await page.evaluate(() => navigator.clipboard.readText());
+		const field = await page.getByLabel('HTML snippet with its text description', { exact: true }).inputValue();
+		check(copied === field, `the clipboard holds ${copied}, the field ${field}`);
+		const m = copied.match(/^<img src="([^"]+)" alt="([^"]*)">$/);
+		check(m, `the snippet is ${copied}`);
+		if (m) {
+			const url = new URL(m[1].replaceAll('&amp;', '&'));
+			check(url.origin === BASE && url.pathname === '/v1/charts/progress-trend.svg', `the snippet's image is ${m[1]}`);
+			const twin = await api('GET', `${url.pathname.replace('.svg', '.json')}${url.search}`);
+			const alt = m[2].replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+			check(twin.status === 200 && alt === twin.data.alt, `the snippet's alt text "${alt}" is not the chart's "${twin.data.alt}"`);
+			const svg = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type')]; }, url.href);
+			check(svg[0] === 200 && svg[1].startsWith('image/svg+xml'), `the snippet's image answers ${svg}`);
+		}
+		await axe(page, '/charts with a snippet');
+		await ctx.close();
+	},
+
 	// A French-speaking co-chair's report has French headings, captions and
 	// table headers: the app asks for it in the member's language.
 	async a_french_cochair_gets_a_french_report() {
@@ -522,6 +557,50 @@ const scenarios = {
 		}
 		await ctx.close();
 	},
+
+	// A pillar lead reports a quarter from a spreadsheet (SPEC 14): downloads
+	// the template from the Action page, sends it back with mistakes (every
+	// bad cell is named in the summary, nothing is posted), then right.
+	async lead_imports_a_spreadsheet_cell_by_cell() {
+		const ctx = await newContext({ acceptDownloads: true });
+		const { page } = await signIn(ctx, 'lead', 'WHO');
+		await page.goto(`${BASE}/actions/1`);
+		await settled(page);
+		await page.getByLabel('Quarter of the template', { exact: true }).selectOption('2021-Q3');
+		const [xlsx] = await Promise.all([page.waitForEvent('download'),
+			page.getByRole('button', { name: 'Download template (Excel)', exact: true }).click()]);
+		check(xlsx.suggestedFilename() === 'updates-2021-Q3.xlsx', `the Excel template is named ${xlsx.suggestedFilename()}`);
+		const head = readFileSync(await xlsx.path()).subarray(0, 4).toString('latin1');
+		check(head === 'PK\x03\x04', 'the Excel template is no ZIP (XLSX)');
+		const [csvDl] = await Promise.all([page.waitForEvent('download'),
+			page.getByRole('button', { name: 'Download template (CSV)', exact: true }).click()]);
+		const csv = readFileSync(await csvDl.path(), 'utf8');
+		const row = (text, fill) => text.replace(/^(\uFEFF?[^\n]*\n1,[^\n]*,2021-Q3),,,,,,/m, `$1,${fill}`);
+		check(row(csv, 'x') !== csv, `the CSV template has no empty row for action 1: ${csv}`);
+		const before = (await api('GET', '/v1/actions/1/updates?limit=500')).data.items.length;
+		const send = async (text) => {
+			await page.getByLabel('Filled template', { exact: true }).setInputFiles({ name: 'filled.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+			await page.getByRole('button', { name: 'Import', exact: true }).click();
+		};
+		await send(row(csv, 'Finished,150,,,,'));
+		await expectSummary(page, ['row 2: Status', 'row 2: Percent complete', 'row 2: Narrative'], page.locator('#import-form'));
+		await axe(page, '/actions/1 with the import refused');
+		check((await api('GET', '/v1/actions/1/updates?limit=500')).data.items.length === before, 'a refused import posted something');
+		await send(row(csv, 'On track,55,Imported from the quarter\'s sheet.,,,'));
+		await page.getByRole('status').filter({ hasText: 'updates posted: 1;' }).waitFor();
+		check(await page.locator('#import-form .summary').count() === 0, 'the summary stayed after the import');
+		// (the action's latest may be a later quarter's: its history has it)
+		const posted = (await api('GET', '/v1/actions/1/updates?limit=500')).data.items[0];
+		check(posted && posted.period === '2021-Q3' && posted.percent_complete === 55 &&
+			posted.narrative === 'Imported from the quarter\'s sheet.', `the update imported: ${JSON.stringify(posted)}`);
+		// the Reporting page offers the same to those who post
+		await page.goto(`${BASE}/reporting`);
+		await settled(page);
+		check(await page.getByRole('heading', { name: 'Report from a spreadsheet' }).count() === 1, 'Reporting offers no spreadsheet import to a lead');
+		await axe(page, '/reporting as a lead');
+		await ctx.close();
+	},
+
 	// A contributor, signed in to nothing, opens a call for inputs, sends
 	// an input with a Word file through the public form and sees the
 	// receipt; the API has the input with its file.

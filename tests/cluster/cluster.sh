@@ -102,7 +102,7 @@ token=$(at pg env DATABASE_URL="$url" "$bin/workplan-admin" token create --email
 api_start() { # host
 	# not through a function: $! must be the program's own pid (ip and env exec it)
 	ip netns exec "$id$1" env DATABASE_URL="$url" WORKPLAN_LISTEN="${addr[$1]}:8080" \
-		WORKPLAN_RATE_LIMIT=0 "$bin/workplan-api" >>"$dir/log/$1.log" 2>&1 &
+		WORKPLAN_RATE_LIMIT=0 WORKPLAN_TRUSTED_PROXIES="${addr[lb]}" "$bin/workplan-api" >>"$dir/log/$1.log" 2>&1 &
 	pids+=($!)
 	eval "pid_$1=$!"
 }

@@ -7,6 +7,7 @@ import {
 	selectField, showProblem, statusBadge, STATUSES, t, when,
 } from '../ui.js';
 import { reviewControls } from './review.js';
+import { sheetTools } from './sheet.js';
 
 export default async function action(main, ctx) {
 	const id = Number(ctx.params[0]);
@@ -48,7 +49,11 @@ export default async function action(main, ctx) {
 			: empty('action.no_updates'));
 	};
 
-	if (ctx.mayPost(a) && !a.archived) main.append(updateForm(a, progress.as_of, reload));
+	if (ctx.mayPost(a) && !a.archived) {
+		main.append(updateForm(a, progress.as_of, reload));
+		const periods = cyclePeriods(a, progress.as_of);
+		if (periods.length) main.append(sheetTools(periods, periods[0], reload));
+	}
 	main.append(h('h2', {}, t('action.history')), said, history);
 	await reload();
 }
@@ -83,10 +88,15 @@ function parseEvidence(text) {
 	});
 }
 
-function updateForm(a, current, after) {
+// The quarters of the action's cycle up to the current one, newest first.
+function cyclePeriods(a, current) {
 	const [first, last] = a.cycle.split('-').map(Number);
 	const end = `${last || first}-Q4`;
-	const periods = quarters(first, current < end ? current : end).reverse();
+	return quarters(first, current < end ? current : end).reverse();
+}
+
+function updateForm(a, current, after) {
+	const periods = cyclePeriods(a, current);
 	if (!periods.length) return h('p', { class: 'note' }, t('update.not_yet', { cycle: a.cycle }));
 	const period = selectField(t('update.period'), 'period', periods.map((p) => [p, p]), periods[0]);
 	const status = selectField(t('update.status'), 'status', STATUSES.map((s) => [s, t(`status.${s}`)]), a.latest?.status || 'on_track');

@@ -3,6 +3,7 @@
 // entity.
 import { all, get } from '../api.js';
 import { day, h, loading, num, page, quarters, selectField, table, t } from '../ui.js';
+import { sheetTools } from './sheet.js';
 
 export default async function reporting(main, ctx) {
 	page(main, t('reporting.title'));
@@ -35,4 +36,9 @@ export default async function reporting(main, ctx) {
 			[t('reporting.entity'), { text: t('reporting.expected'), num: true }, { text: t('reporting.reported'), num: true },
 				{ text: t('reporting.on_time'), num: true }],
 			r.entities.map((e) => [e.code, num(e.expected, 0), num(e.reported, 0), num(e.on_time, 0)])));
+	// those who post updates report the quarter from a spreadsheet here too
+	if (ctx.me?.actions?.length) {
+		const periods = quarters(start, now.as_of).reverse();
+		main.append(sheetTools(periods, r.period, async () => {}));
+	}
 }
