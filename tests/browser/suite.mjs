@@ -732,6 +732,36 @@ const scenarios = {
 		check(await viewer.page.getByText('jo.triage@example.org').count() === 0, 'a viewer sees the contact');
 		await viewerCtx.close();
 		await ctx.close();
+
+		// the public outcome: not published until the call's consultation
+		// report is, then each input's title and public answer, no contact
+		const pctx = await newContext();
+		const pub = watch(await pctx.newPage());
+		await pub.goto(`${BASE}/calls/1/outcome`);
+		await pub.getByText('The outcome of this call is not published yet.', { exact: true }).waitFor();
+		await axe(pub, '/calls/1/outcome before publication');
+		const report = await api('POST', '/v1/reports', { kind: 'consultation', consultation: 1, formats: ['md'] });
+		check(report.status === 202 || report.status === 201 || report.status === 200, `the consultation report: ${report.text}`);
+		const reportId = report.data.id;
+		const until = Date.now() + 120000;
+		let state = report.data.state;
+		while (state !== 'done' && Date.now() < until) {
+			await new Promise((ok) => setTimeout(ok, 1000));
+			state = (await api('GET', `/v1/reports/${reportId}`)).data.state;
+		}
+		check(state === 'done', `the consultation report is ${state}`);
+		const published = await api('POST', `/v1/reports/${reportId}/publish`);
+		check(published.status < 300, `publishing the report: ${published.status} ${published.text}`);
+		await pub.goto(`${BASE}/calls/1`);
+		await pub.getByRole('link', { name: 'Read the outcome of this call', exact: true }).click();
+		await pub.waitForURL(`${BASE}/calls/1/outcome`);
+		await pub.getByRole('heading', { name: title, exact: true }).waitFor();
+		await pub.getByRole('heading', { name: 'Accepted', level: 2, exact: true }).waitFor();
+		check(await pub.getByText('Taken up in the training of field staff.', { exact: true }).count() === 1, 'the outcome lacks the public answer');
+		for (const secret of ['jo.triage@example.org', 'Jo Triage', 'Private: call back in March.'])
+			check(await pub.getByText(secret).count() === 0, `the public outcome shows ${secret}`);
+		await axe(pub, '/calls/1/outcome');
+		await pctx.close();
 	},
 };
 
