@@ -310,6 +310,13 @@ int client_send(const struct conf *c, const struct request *r, struct answer *a)
 	CURLcode rc = CURLE_OK;
 
 	memset(a, 0, sizeof *a);
+	/* the path goes after the configured URL: one taken from an answer
+	 * ("@elsewhere/x") must not make another host of it, nor get the token */
+	if (r->path[0] != '/' || r->path[strcspn(r->path, " \t\r\n")]) {
+		fprintf(stderr, "%s: the service named a file at \"%.80s\", which is not a path on it\n",
+			cli.prog, r->path);
+		return EXIT_REFUSED;
+	}
 	for (int i = 1; i <= ATTEMPTS; i++) {
 		transfer_reset(&t);
 		rc = attempt(c, r, &t, err);

@@ -784,6 +784,39 @@ START_TEST(a_redirect_is_not_followed)
 }
 END_TEST
 
+/* A file's address comes from the service's answer and goes after the
+ * configured URL: "@host/x" there must not make another host of it (nor
+ * send it the token). */
+START_TEST(a_file_address_from_an_answer_never_leaves_the_service)
+{
+	char *home = home_new(), url[80], tok[600], body[400], answer[600];
+	static struct proxy p, elsewhere;
+	struct result r;
+
+	proxy_start(&elsewhere, false, NULL);
+	snprintf(body, sizeof body,
+		 "{\"role\":\"lead\",\"items\":[{\"id\":1,\"kind\":\"quarterly\",\"period\":\"2021-Q3\","
+		 "\"state\":\"done\",\"artifacts\":[{\"format\":\"md\",\"bytes\":1,"
+		 "\"url\":\"@127.0.0.1:%d/x.md\"}]}]}", elsewhere.port);
+	snprintf(answer, sizeof answer,
+		 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		 "Connection: close\r\n\r\n%s", strlen(body), body);
+	proxy_start(&p, false, answer);
+	snprintf(url, sizeof url, "WORKPLAN_URL=http://127.0.0.1:%d", p.port);
+	snprintf(tok, sizeof tok, "WORKPLAN_TOKEN=%s", lead);
+	r = cli_run(home, (const char *const[]){ url, tok, NULL }, NULL,
+		    (const char *const[]){ "report", "quarterly", "2021-Q3", "--format", "md", "-o", "out.md", NULL });
+	proxy_stop(&p);
+	proxy_stop(&elsewhere);
+	ck_exit(r, 1);
+	ck_assert_msg(strstr(r.err, "not a path on it"), "%s", r.err);
+	ck_assert_int_eq(elsewhere.connections, 0);
+	result_free(&r);
+	rm_rf(home);
+	free(home);
+}
+END_TEST
+
 START_TEST(an_unreachable_service_exits_3)
 {
 	char *home = home_new(), url[80], tok[600];
@@ -1122,6 +1155,7 @@ int main(void)
 	tcase_add_test(tc, usage_errors_exit_2_and_every_command_has_help);
 	tcase_add_test(tc, an_unreachable_service_exits_3);
 	tcase_add_test(tc, a_redirect_is_not_followed);
+	tcase_add_test(tc, a_file_address_from_an_answer_never_leaves_the_service);
 	tcase_add_test(tc, reporting_shows_who_has_not_reported);
 	tcase_add_test(tc, a_cochair_builds_a_report_with_progress_and_a_lead_gets_it);
 	tcase_add_test(tc, chart_writes_an_svg_and_a_pdf);

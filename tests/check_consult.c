@@ -111,7 +111,7 @@ static void write_long_pdf(const char *path, int pages)
 /* The real files the tests send. */
 static void make_files(void)
 {
-	char cmd[4000];
+	char cmd[4000], cwd[1000];
 
 	snprintf(files, sizeof files, "%s/consult-files-%d", getenv("WORKPLAN_TEST_LOGDIR"), (int)getpid());
 	snprintf(cmd, sizeof cmd,
@@ -148,6 +148,12 @@ static void make_files(void)
 		 "out.writestr(\"word/code.bin\", b\"VBA\")\n"
 		 "out.close()'",
 		 files);
+	sh(cmd);
+	/* the small DOCX whose document unpacks to 60 MB more than the
+	 * 4 000 bytes both its headers say (tests/tools/zip_liar.py) */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	snprintf(cmd, sizeof cmd, "python3 '%s/tests/tools/zip_liar.py' '%s/small.docx' '%s/liar.docx'"
+		 " word/document.xml 60", cwd, files, files);
 	sh(cmd);
 	snprintf(cmd, sizeof cmd, "%s/long.pdf", files);
 	write_long_pdf(cmd, 3000);
@@ -541,6 +547,15 @@ START_TEST(files_that_are_not_what_they_claim_are_refused)
 		      "hidden-macro.docx");
 	t_assert_problem(r, 415, "unsupported-media-type");
 	ck_assert_msg(strstr(json_string_value(json_object_get(r->json, "detail")), "macros"), "%s", r->body);
+	t_resp_free(r);
+	ck_assert_int_eq(inputs(), before);
+	/* an entry that unpacks to more than the archive says: what a ZIP
+	 * reader inflates is the data, not the directory's word */
+	r = send_file("127.0.0.23", "files@example.org", "A lying archive.", "plan.docx", DOCX_TYPE,
+		      "liar.docx");
+	t_assert_problem(r, 415, "unsupported-media-type");
+	ck_assert_msg(strstr(json_string_value(json_object_get(r->json, "detail")), "more than its size says"),
+		      "%s", r->body);
 	t_resp_free(r);
 	ck_assert_int_eq(inputs(), before);
 }
