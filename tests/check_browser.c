@@ -93,6 +93,7 @@ SCENARIO(staff_copy_a_chart_snippet)
 SCENARIO(languages_follow_the_member_then_the_browser)
 SCENARIO(lead_imports_a_spreadsheet_cell_by_cell)
 SCENARIO(contributor_sends_an_input_with_a_file)
+SCENARIO(cochair_manages_a_webhook)
 
 /* An input of the seeded call as the public form stores it, then the
  * co-chair's triage in the browser. */
@@ -135,6 +136,7 @@ int main(void)
 	tcase_add_test(tc, lead_imports_a_spreadsheet_cell_by_cell);
 	tcase_add_test(tc, contributor_sends_an_input_with_a_file);
 	tcase_add_test(tc, cochair_triages_an_input_and_the_action_shows_it);
+	tcase_add_test(tc, cochair_manages_a_webhook);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -23,6 +23,7 @@ const ROUTES = [
 	// calls for inputs, for anyone (SPEC 13)
 	[/^\/calls\/(\d+)$/, 'call', 'anyone'],
 	[/^\/calls\/(\d+)\/receipt$/, 'call_receipt', 'anyone'],
+	[/^\/calls\/(\d+)\/outcome$/, 'call_outcome', 'anyone'],
 	// triage of a call's inputs (SPEC 13): co-chairs, and leads for their pillars
 	[/^\/consultations\/(\d+)\/inputs$/, 'triage'],
 	[/^\/inputs\/(\d+)$/, 'input'],

@@ -509,6 +509,38 @@ const scenarios = {
 		await ctx.close();
 	},
 
+	// Webhooks: a co-chair adds an endpoint (a public address this machine
+	// cannot reach), sees its deliveries section, rotates its secret and
+	// is shown the new one, once, with the old one's 24 hours.
+	async cochair_manages_a_webhook() {
+		const ctx = await newContext();
+		const { page } = await signIn(ctx, 'cochair');
+		await page.getByRole('navigation').getByRole('link', { name: 'Webhooks', exact: true }).click();
+		await settled(page);
+		const url = `https://93.184.216.34/hook-${Date.now()}`;
+		await page.getByLabel('Endpoint URL', { exact: true }).fill(url);
+		await page.getByRole('button', { name: 'Add webhook', exact: true }).click();
+		const first = await page.getByLabel('Signing secret', { exact: true }).inputValue();
+		check(/^whsec_[A-Za-z0-9+/]{43}=$/.test(first), `the secret shown on adding: ${first}`);
+		await settled(page);
+		const hook = page.getByRole('region', { name: `Endpoint ${url}`, exact: true });
+		await hook.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+		check(await hook.getByText('No delivery yet.', { exact: true }).count() === 1 || await hook.getByRole('table').count() === 1,
+			`the deliveries section: ${await hook.innerText()}`);
+		await axe(page, '/webhooks with an endpoint');
+
+		const rotate = hook.getByRole('button', { name: `Rotate the secret of ${url}`, exact: true });
+		await rotate.focus();
+		await page.keyboard.press('Enter');
+		await hook.getByRole('status').filter({ hasText: 'keeps working for 24 hours' }).waitFor();
+		const second = await hook.getByLabel('New signing secret', { exact: true }).inputValue();
+		check(/^whsec_[A-Za-z0-9+/]{43}=$/.test(second) && second !== first, `the rotated secret: ${second} (was ${first})`);
+		const stored = (await api('GET', '/v1/webhooks?limit=500')).data.items.find((w) => w.url === url);
+		check(stored && stored.previous_secret_until && !('secret' in stored), `the webhook after rotation: ${JSON.stringify(stored)}`);
+		await axe(page, '/webhooks after a rotation');
+		await ctx.close();
+	},
+
 	// The language: the member's setting, else the browser's; lang and dir
 	// follow; both catalogues hold every text the code asks for.
 	async languages_follow_the_member_then_the_browser() {
@@ -700,6 +732,36 @@ const scenarios = {
 		check(await viewer.page.getByText('jo.triage@example.org').count() === 0, 'a viewer sees the contact');
 		await viewerCtx.close();
 		await ctx.close();
+
+		// the public outcome: not published until the call's consultation
+		// report is, then each input's title and public answer, no contact
+		const pctx = await newContext();
+		const pub = watch(await pctx.newPage());
+		await pub.goto(`${BASE}/calls/1/outcome`);
+		await pub.getByText('The outcome of this call is not published yet.', { exact: true }).waitFor();
+		await axe(pub, '/calls/1/outcome before publication');
+		const report = await api('POST', '/v1/reports', { kind: 'consultation', consultation: 1, formats: ['md'] });
+		check(report.status === 202 || report.status === 201 || report.status === 200, `the consultation report: ${report.text}`);
+		const reportId = report.data.id;
+		const until = Date.now() + 120000;
+		let state = report.data.state;
+		while (state !== 'done' && Date.now() < until) {
+			await new Promise((ok) => setTimeout(ok, 1000));
+			state = (await api('GET', `/v1/reports/${reportId}`)).data.state;
+		}
+		check(state === 'done', `the consultation report is ${state}`);
+		const published = await api('POST', `/v1/reports/${reportId}/publish`);
+		check(published.status < 300, `publishing the report: ${published.status} ${published.text}`);
+		await pub.goto(`${BASE}/calls/1`);
+		await pub.getByRole('link', { name: 'Read the outcome of this call', exact: true }).click();
+		await pub.waitForURL(`${BASE}/calls/1/outcome`);
+		await pub.getByRole('heading', { name: title, exact: true }).waitFor();
+		await pub.getByRole('heading', { name: 'Accepted', level: 2, exact: true }).waitFor();
+		check(await pub.getByText('Taken up in the training of field staff.', { exact: true }).count() === 1, 'the outcome lacks the public answer');
+		for (const secret of ['jo.triage@example.org', 'Jo Triage', 'Private: call back in March.'])
+			check(await pub.getByText(secret).count() === 0, `the public outcome shows ${secret}`);
+		await axe(pub, '/calls/1/outcome');
+		await pctx.close();
 	},
 };
 

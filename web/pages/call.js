@@ -31,6 +31,13 @@ export default async function call(main, ctx) {
 	if (c.word_limit) facts.push(t('call.word_limit', { words: c.word_limit }));
 	if (c.subject) facts.push(t('call.subject_hint', { subject: c.subject }));
 	main.append(h('ul', { class: 'facts' }, facts.map((f) => h('li', {}, f))));
+	// the outcome, once the call's consultation report is published
+	try {
+		await publicGet(`/v1/public/consultations/${id}/outcome`);
+		main.append(h('p', {}, h('a', { href: `/calls/${id}/outcome` }, t('call.outcome_link'))));
+	} catch {
+		// not published yet: no link
+	}
 	if (c.state !== 'open') return;
 
 	const { form_token: token } = await publicGet(`/v1/public/consultations/${id}/form`);

@@ -1,7 +1,9 @@
 // Webhooks (co-chairs): endpoints that receive the service's events, signed
-// as Standard Webhooks; the secret is shown once, when an endpoint is added.
+// as Standard Webhooks; the secret is shown once, when an endpoint is added
+// or its secret rotated. Each endpoint's deliveries, with their attempts; a
+// failed one can be sent again.
 import { all, api } from '../api.js';
-import { busy, clearProblem, empty, field, h, loading, newId, notice, page, showProblem, table, t } from '../ui.js';
+import { busy, clearProblem, empty, failure, field, h, loading, newId, notice, page, problemText, showProblem, table, t, when } from '../ui.js';
 
 const EVENTS = ['update.created', 'update.reviewed', 'report.done', 'report.published', 'reporting.overdue'];
 
@@ -14,8 +16,10 @@ export default async function webhooks(main) {
 			[t('webhooks.url'), t('webhooks.events'), t('webhooks.description'), t('webhooks.state')],
 			items.map((w) => [w.url, (w.events || []).join(', '), w.description || '—', w.active === false ? `${t('no')}${w.disabled_reason ? `: ${w.disabled_reason}` : ''}` : t('yes')]))
 			: empty('webhooks.none'));
+		endpoints.replaceChildren(...items.map((w) => endpoint(w)));
 	};
-	main.append(addForm(reload), h('h2', {}, t('webhooks.list')), list);
+	const endpoints = h('div', {});
+	main.append(addForm(reload), h('h2', {}, t('webhooks.list')), list, endpoints);
 	await reload();
 }
 
@@ -54,4 +58,67 @@ function addForm(reload) {
 		msg.focus();
 	}));
 	return form;
+}
+
+// One endpoint: rotate its secret (the new one shown once; the old one
+// still signs for 24 hours) and its deliveries.
+function endpoint(w) {
+	const headId = newId('hook');
+	const said = h('div', {});
+	const rotate = h('button', { type: 'button', class: 'secondary', 'aria-label': t('webhooks.rotate_of', { url: w.url }) }, t('webhooks.rotate'));
+	rotate.addEventListener('click', busy(rotate, async () => {
+		let msg;
+		try {
+			const r = await api('POST', `/v1/webhooks/${w.id}/rotate`);
+			const secretId = newId('secret');
+			msg = h('div', { class: 'note ok', role: 'status' }, h('p', {}, t('webhooks.rotated')),
+				field(t('webhooks.new_secret'), secretId, h('input', { id: secretId, type: 'text', readonly: true, value: r.data.secret || '', class: 'snippet' })));
+		} catch (p) {
+			msg = h('p', { class: 'note', role: 'alert' }, problemText(p));
+		}
+		msg.setAttribute('tabindex', '-1');
+		said.replaceChildren(msg);
+		msg.focus();
+	}));
+	const list = h('div', {}, loading());
+	const reload = async () => {
+		try {
+			const items = await all(`/v1/webhooks/${w.id}/deliveries`, 100);
+			list.replaceChildren(items.length ? table(t('webhooks.deliveries_of', { url: w.url }),
+				[t('webhooks.event'), t('webhooks.created'), t('webhooks.delivery_state'), t('webhooks.attempts'), t('webhooks.last_error'), t('webhooks.action')],
+				items.map((d) => [d.type, when(d.created_at), t(`webhooks.state_${d.state}`),
+					attempts(d.attempts || []), d.last_error || '—', d.state === 'failed' ? retry(w, d, said, reload) : '—']))
+				: empty('webhooks.no_deliveries'));
+		} catch (p) {
+			list.replaceChildren(failure(p));
+		}
+	};
+	reload();
+	return h('section', { 'aria-labelledby': headId }, h('h3', { id: headId }, t('webhooks.endpoint', { url: w.url })),
+		h('div', { class: 'actions' }, rotate), said, h('h4', {}, t('webhooks.deliveries')), list);
+}
+
+function attempts(list) {
+	if (!list.length) return '—';
+	return h('ul', {}, list.map((a) => h('li', {}, t('webhooks.attempt', {
+		n: a.attempt, at: when(a.started_at), outcome: a.outcome, code: a.response_code ?? '—',
+	}))));
+}
+
+function retry(w, d, said, reload) {
+	const b = h('button', { type: 'button', 'aria-label': t('webhooks.retry_of', { type: d.type, at: when(d.created_at) }) }, t('webhooks.retry'));
+	b.addEventListener('click', busy(b, async () => {
+		let msg;
+		try {
+			await api('POST', `/v1/webhooks/${w.id}/deliveries/${d.id}/retry`);
+			msg = notice(t('webhooks.retried'));
+		} catch (p) {
+			msg = h('p', { class: 'note', role: 'alert' }, problemText(p));
+		}
+		msg.setAttribute('tabindex', '-1');
+		said.replaceChildren(msg);
+		await reload();
+		msg.focus();
+	}));
+	return b;
 }
