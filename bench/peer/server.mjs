@@ -242,7 +242,9 @@ function checkObject(spec, obj, path, errors) {
 // ---- the service ----
 const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
 
-// The body as it came (its hash keys Idempotency-Key), parsed by the route.
+// The body as it came (its hash keys Idempotency-Key), parsed by the route;
+// JSON alone.
+app.removeAllContentTypeParsers();
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => done(null, body));
 
 // Who is calling, on every request, from the database (api/auth.c's
