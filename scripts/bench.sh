@@ -245,9 +245,9 @@ for row in "GET /v1/actions/{id}|$action_api|$action_pg" "GET $progress_path|$pr
 		"$(awk -v a="$p99" -v b="$p50" 'BEGIN { print a / b }')" "$err" "$tps" "$clients" \
 		"$(awk -v a="$rps" -v b="$tps" 'BEGIN { print a / b }')"
 done
-read -r rps p50 p99 err <<<"$nginx_run"
-printf '%-30s %10s %9s %8s %8.1fx %6s\n' "nginx, a file of $size bytes" "$rps" "$p50" "$p99" \
-	"$(awk -v a="$p99" -v b="$p50" 'BEGIN { print a / b }')" "$err"
+read -r n_rps n_p50 n_p99 n_err <<<"$nginx_run"
+printf '%-30s %10s %9s %8s %8.1fx %6s\n' "nginx, a file of $size bytes" "$n_rps" "$n_p50" "$n_p99" \
+	"$(awk -v a="$n_p99" -v b="$n_p50" 'BEGIN { print a / b }')" "$n_err"
 printf 'API peak resident memory: %d KiB (%.1f MiB)\n' "$rss_kb" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
 for row in "action|$action_api|$action_pg" "progress|$progress_api|$progress_pg"; do
 	IFS='|' read -r name api pg <<<"$row"
@@ -266,14 +266,14 @@ fig action_verdict "$(verdict "$(awk -v a="$action_api" -v b="$action_pg" \
 	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 0.5 * y[1]) }')")"
 fig progress_verdict "$(verdict "$(awk -v a="$progress_api" -v b="$progress_pg" \
 	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 3 * y[1]) }')")"
-fig nginx_rps "$(num "$rps")"
-fig nginx_p50 "$(msf "$p50")"
-fig nginx_p99 "$(msf "$p99")"
-fig nginx_tail "$(awk -v a="$p99" -v b="$p50" 'BEGIN { printf "%.1f", a / b }')"
-fig nginx_errors "$err"
+fig nginx_rps "$(num "$n_rps")"
+fig nginx_p50 "$(msf "$n_p50")"
+fig nginx_p99 "$(msf "$n_p99")"
+fig nginx_tail "$(awk -v a="$n_p99" -v b="$n_p50" 'BEGIN { printf "%.1f", a / b }')"
+fig nginx_errors "$n_err"
 fig nginx_size "$(num "$size")"
 # each read: p99 within 10x its median or 2.5x nginx's p99, and no errors
-fig tail_verdict "$(verdict "$(awk -v a="$action_api" -v b="$progress_api" -v n="$p99" 'BEGIN {
+fig tail_verdict "$(verdict "$(awk -v a="$action_api" -v b="$progress_api" -v n="$n_p99" 'BEGIN {
 	split(a, x, " "); split(b, y, " ")
 	print ((x[3] <= 10 * x[2] || x[3] <= 2.5 * n) && x[4] == 0 && (y[3] <= 10 * y[2] || y[3] <= 2.5 * n) && y[4] == 0) }')")"
 fig rss "$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
