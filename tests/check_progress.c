@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,8 +337,9 @@ START_TEST(demo_is_deterministic_for_a_seed)
 }
 END_TEST
 
-/* The sums the triggers keep, next to the same sums rebuilt from scratch. */
-static void assert_sums_match_rebuild(const char *db)
+/* How many rows of the sums the triggers keep differ from the same sums
+ * rebuilt from scratch (in a transaction of c's, rolled back). */
+static long rebuild_diff(PGconn *c)
 {
 	const char *diff =
 		"BEGIN;"
@@ -351,14 +353,23 @@ static void assert_sums_match_rebuild(const char *db)
 		"  UNION ALL (SELECT * FROM progress_agg WHERE actions <> 0 EXCEPT TABLE live_agg)) y)"
 		" + (SELECT count(*) FROM ((TABLE live_ent EXCEPT SELECT * FROM entity_agg WHERE expected <> 0 OR reported <> 0)"
 		"  UNION ALL (SELECT * FROM entity_agg WHERE expected <> 0 OR reported <> 0 EXCEPT TABLE live_ent)) z)";
-	PGconn *c = PQconnectdb(t_conninfo(db));
 	PGresult *r = PQexec(c, diff);
+	long n;
 
 	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
-	ck_assert_msg(!strcmp(PQgetvalue(r, 0, 0), "0"), "%s rows differ from a rebuild",
-		      PQgetvalue(r, 0, 0));
+	n = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	PQclear(PQexec(c, "ROLLBACK"));
+	return n;
+}
+
+/* The sums the triggers keep, next to the same sums rebuilt from scratch. */
+static void assert_sums_match_rebuild(const char *db)
+{
+	PGconn *c = PQconnectdb(t_conninfo(db));
+	long n = rebuild_diff(c);
+
+	ck_assert_msg(n == 0, "%ld rows differ from a rebuild", n);
 	PQfinish(c);
 }
 
@@ -420,6 +431,275 @@ START_TEST(live_changes_keep_the_sums_exact)
 	t_server_stop(&s);
 	free(cochair);
 	free(lead);
+}
+END_TEST
+
+/* Random writes straight in SQL, as the API's statements make them:
+ * updates for quarters before, at and after an action's others (and
+ * several actions at several quarters in one statement), returns and
+ * approvals, archiving and restoring, leads added and removed. After
+ * each: the state rows and sums the triggers keep from the update's
+ * quarter on (026) equal a rebuild of every quarter; and every cycle and
+ * quarter whose progress or reporting changed is named in the tags the
+ * write gave the API's cache (025), while some that did not change are
+ * not (what 025 is for). */
+#define PROP_WRITES 400
+
+static uint64_t prop_rng = 0x2545F4914F6CDD1DULL; /* a fixed seed: the same writes every run */
+
+static unsigned prop_rand(unsigned n)
+{
+	prop_rng ^= prop_rng >> 12;
+	prop_rng ^= prop_rng << 25;
+	prop_rng ^= prop_rng >> 27;
+	return (unsigned)((prop_rng * 2685821657736338717ULL) >> 33) % n;
+}
+
+static PGresult *prop_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK,
+		      "%s\n%s", PQerrorMessage(c), sql);
+	return r;
+}
+
+/* The first value of a query's first row (-1 if none or NULL). */
+static long prop_long(PGconn *c, const char *sql)
+{
+	PGresult *r = prop_exec(c, sql);
+	long v = PQntuples(r) && !PQgetisnull(r, 0, 0) ? atol(PQgetvalue(r, 0, 0)) : -1;
+
+	PQclear(r);
+	return v;
+}
+
+/* What GET /v1/progress and /v1/reporting read of each cycle as of each
+ * quarter of the work plan (h_progress.c), as a digest: the pillars' sums,
+ * the entities', the actions missing. With the quarter's and the cycle's
+ * tag. */
+static const char prop_answers_sql[] =
+	"SELECT 'Q' || c.label || '-' || q.p, 'Q' || c.label, md5(concat("
+	" (SELECT string_agg(concat_ws(',', g.pillar, g.actions, g.not_started, g.on_track, g.at_risk,"
+	"   g.delayed, g.completed, g.cancelled, g.percent_sum, g.stale, g.last_at, g.expected,"
+	"   g.reported, g.on_time), ';' ORDER BY g.pillar) FROM progress_agg g"
+	"   WHERE g.cycle = c.label AND g.period = q.p AND g.actions <> 0), '|',"
+	" (SELECT string_agg(concat_ws(',', e.pillar, e.entity, e.expected, e.reported, e.on_time), ';'"
+	"   ORDER BY e.pillar, e.entity) FROM entity_agg e"
+	"   WHERE e.cycle = c.label AND e.period = q.p AND (e.expected <> 0 OR e.reported <> 0)), '|',"
+	" (SELECT string_agg(s.pillar || ',' || s.action_id, ';' ORDER BY s.pillar, s.action_id)"
+	"   FROM action_period_state s WHERE s.cycle = c.label AND s.period = q.p"
+	"   AND s.expected AND NOT s.reported)))"
+	" FROM cycle c JOIN workplan w ON w.id = c.workplan_id"
+	" CROSS JOIN generate_series(w.start_year * 4, w.end_year * 4 + 3) AS q (p)"
+	" ORDER BY c.label, q.p";
+
+/* Is tag one of payload's space-separated tags? */
+static bool prop_named(const char *payload, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *s = payload; *s;) {
+		size_t len = strcspn(s, " ");
+
+		if (len == n && !memcmp(s, tag, n))
+			return true;
+		s += len + (s[len] == ' ');
+	}
+	return false;
+}
+
+/* A quarter of an action's cycle (lo..hi): before all of its updates, that
+ * of one of them, after all of them, or any. */
+static int prop_period(PGconn *c, long a, int lo, int hi)
+{
+	char sql[256];
+	long n, min, max;
+	PGresult *r;
+
+	snprintf(sql, sizeof sql, "SELECT count(*), min(period_idx(period)), max(period_idx(period))"
+		 " FROM status_update WHERE action_id = %ld", a);
+	r = prop_exec(c, sql);
+	n = atol(PQgetvalue(r, 0, 0));
+	min = n ? atol(PQgetvalue(r, 0, 1)) : 0;
+	max = n ? atol(PQgetvalue(r, 0, 2)) : 0;
+	PQclear(r);
+	switch (n ? prop_rand(4) : 3) {
+	case 0:
+		return min > lo ? lo + (int)prop_rand((unsigned)(min - lo)) : lo;
+	case 1:
+		snprintf(sql, sizeof sql, "SELECT period_idx(period) FROM status_update WHERE action_id = %ld"
+			 " ORDER BY id OFFSET %u LIMIT 1", a, prop_rand((unsigned)n));
+		return (int)prop_long(c, sql);
+	case 2:
+		return max < hi ? (int)max + 1 + (int)prop_rand((unsigned)(hi - max)) : hi;
+	}
+	return lo + (int)prop_rand((unsigned)(hi - lo + 1));
+}
+
+struct prop_action {
+	long id;
+	int lo, hi; /* its cycle's quarters */
+};
+
+/* A row of VALUES (action_id, period, status, percent_complete, narrative,
+ * visibility, author_id, created_at) for a new update of a random action:
+ * posted from its quarter's first day to two months after the deadline, on
+ * the deadline's last second or the next day's first, or at the time of an
+ * update of the same quarter (a tie the id breaks). */
+static void prop_row(PGconn *c, const struct prop_action *acts, int nacts, long author, int k,
+		     char *out, size_t size)
+{
+	static const char *const statuses[] = { "not_started", "on_track", "at_risk",
+						"delayed", "completed", "cancelled" };
+	const struct prop_action *a = &acts[prop_rand((unsigned)nacts)];
+	int p = prop_period(c, a->id, a->lo, a->hi);
+	const char *st = statuses[prop_rand(6)];
+	int pc = !strcmp(st, "completed") ? 100 : !strcmp(st, "not_started") ? 0 : (int)prop_rand(100);
+	char at[320];
+
+	switch (prop_rand(6)) {
+	case 0:
+		snprintf(at, sizeof at, "(period_deadline(%d) + interval '23:59:59') AT TIME ZONE 'UTC'", p);
+		break;
+	case 1:
+		snprintf(at, sizeof at, "(period_deadline(%d) + 1)::timestamp AT TIME ZONE 'UTC'", p);
+		break;
+	case 2:
+		snprintf(at, sizeof at, "coalesce((SELECT max(created_at) FROM status_update"
+			 " WHERE action_id = %ld AND period = period_text(%d)),"
+			 " make_date(%d, %d, 1) AT TIME ZONE 'UTC')", a->id, p, p / 4, p % 4 * 3 + 1);
+		break;
+	default:
+		snprintf(at, sizeof at, "(make_date(%d, %d, 1) + %u * interval '1 second') AT TIME ZONE 'UTC'",
+			 p / 4, p % 4 * 3 + 1, prop_rand(150 * 86400));
+	}
+	snprintf(out, size, "(%ld, period_text(%d), '%s', %d, 'Property write %d.', 'internal', %ld, %s)",
+		 a->id, p, st, pc, k, author, at);
+}
+
+/* The SQL of random write number k into sql. */
+static void prop_write(PGconn *c, const struct prop_action *acts, int nacts, long author, int k,
+		       char *sql, size_t size)
+{
+	unsigned kind = prop_rand(100);
+	long a = acts[prop_rand((unsigned)nacts)].id, n, id;
+	char q[512];
+	size_t len;
+
+	if (kind >= 60 && kind < 75) {
+		/* a co-chair's review: one update returned or approved (now and then several) */
+		n = prop_long(c, "SELECT count(*) FROM status_update WHERE review_state = 'submitted'");
+		if (n > 0) {
+			const char *verdict = prop_rand(4) ? "returned" : "approved";
+			unsigned rows = prop_rand(5) ? 1 : 2 + prop_rand(3);
+
+			len = (size_t)snprintf(sql, size, "UPDATE status_update SET review_state = '%s',"
+					       " review_comment = 'Property review.', reviewed_by = %ld,"
+					       " reviewed_at = now() WHERE review_state = 'submitted' AND id IN (0",
+					       verdict, author);
+			for (unsigned i = 0; i < rows; i++) {
+				snprintf(q, sizeof q, "SELECT id FROM status_update WHERE review_state = 'submitted'"
+					 " ORDER BY id OFFSET %u LIMIT 1", prop_rand((unsigned)n));
+				id = prop_long(c, q);
+				len += (size_t)snprintf(sql + len, size - len, ", %ld", id);
+			}
+			snprintf(sql + len, size - len, ")");
+			return;
+		}
+	} else if (kind >= 75 && kind < 83) {
+		snprintf(sql, size, "UPDATE action SET archived = NOT archived, version = version + 1,"
+			 " updated_at = now() WHERE id = %ld", a);
+		return;
+	} else if (kind >= 83) {
+		/* a lead removed, or one added after the others */
+		snprintf(q, sizeof q, "SELECT count(*) FROM action_lead WHERE action_id = %ld", a);
+		n = prop_long(c, q);
+		if (n > 0 && prop_rand(2)) {
+			snprintf(sql, size, "DELETE FROM action_lead WHERE action_id = %ld AND entity ="
+				 " (SELECT entity FROM action_lead WHERE action_id = %ld ORDER BY position"
+				 " OFFSET %u LIMIT 1)", a, a, prop_rand((unsigned)n));
+		} else {
+			snprintf(sql, size, "INSERT INTO action_lead (action_id, entity, position)"
+				 " SELECT %ld, (SELECT code FROM entity WHERE code NOT IN (SELECT entity"
+				 " FROM action_lead WHERE action_id = %ld) ORDER BY code OFFSET %u LIMIT 1),"
+				 " coalesce(max(position), 0) + 1 FROM action_lead WHERE action_id = %ld",
+				 a, a, prop_rand(4), a);
+		}
+		return;
+	}
+	/* updates posted: one, or several actions' at several quarters */
+	n = kind >= 45 && kind < 60 ? 2 + prop_rand(4) : 1;
+	len = (size_t)snprintf(sql, size, "INSERT INTO status_update (action_id, period, status,"
+			       " percent_complete, narrative, visibility, author_id, created_at) VALUES ");
+	for (long i = 0; i < n; i++) {
+		prop_row(c, acts, nacts, author, k, q, sizeof q);
+		len += (size_t)snprintf(sql + len, size - len, "%s%s", i ? ", " : "", q);
+	}
+}
+
+START_TEST(random_writes_keep_the_sums_exact_and_name_their_quarters)
+{
+	struct prop_action acts[128];
+	char db[64], sql[4096];
+	int nacts, changed = 0, unnamed = 0;
+	PGresult *r, *before, *after;
+	PGconn *c;
+	long author;
+
+	t_db_create(db, sizeof db, true);
+	ck_assert_int_eq(t_admin(db, NULL, NULL, "demo", "--actions", "40", "--updates", "300", "--seed", "11", NULL), 0);
+	c = PQconnectdb(t_conninfo(db));
+	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+	r = prop_exec(c, "SELECT a.id, y.start_year * 4, y.end_year * 4 + 3 FROM action a"
+		      " JOIN cycle y ON y.label = a.cycle ORDER BY a.id");
+	nacts = PQntuples(r);
+	ck_assert(nacts >= 40 && nacts <= 128);
+	for (int i = 0; i < nacts; i++)
+		acts[i] = (struct prop_action){ .id = atol(PQgetvalue(r, i, 0)),
+						.lo = atoi(PQgetvalue(r, i, 1)),
+						.hi = atoi(PQgetvalue(r, i, 2)) };
+	PQclear(r);
+	author = prop_long(c, "SELECT min(id) FROM member");
+	ck_assert_int_gt(author, 0);
+	before = prop_exec(c, prop_answers_sql);
+	for (int k = 0; k < PROP_WRITES; k++) {
+		const char *tags;
+		long diff;
+
+		prop_write(c, acts, nacts, author, k, sql, sizeof sql);
+		PQclear(prop_exec(c, "BEGIN; SELECT set_config('workplan.cache_changed', '', false)"));
+		PQclear(prop_exec(c, sql));
+		r = prop_exec(c, "SELECT coalesce(current_setting('workplan.cache_changed', true), '')");
+		PQclear(prop_exec(c, "COMMIT"));
+		tags = PQgetvalue(r, 0, 0);
+		diff = rebuild_diff(c);
+		ck_assert_msg(diff == 0, "write %d: %ld rows of the sums differ from a rebuild after\n%s", k,
+			      diff, sql);
+		after = prop_exec(c, prop_answers_sql);
+		ck_assert_int_eq(PQntuples(after), PQntuples(before));
+		for (int i = 0; i < PQntuples(after); i++) {
+			const char *q = PQgetvalue(after, i, 0);
+			bool named = prop_named(tags, q) || prop_named(tags, PQgetvalue(after, i, 1)) ||
+				     prop_named(tags, "C") || prop_named(tags, "*");
+
+			if (strcmp(PQgetvalue(before, i, 2), PQgetvalue(after, i, 2))) {
+				ck_assert_msg(named, "write %d changed %s without naming it (named: %s)\n%s", k,
+					      q, tags, sql);
+				changed++;
+			} else if (!named) {
+				unnamed++;
+			}
+		}
+		PQclear(r);
+		PQclear(before);
+		before = after;
+	}
+	/* neither half holds vacuously */
+	ck_assert_int_gt(changed, PROP_WRITES / 2);
+	ck_assert_int_gt(unnamed, PROP_WRITES);
+	PQclear(before);
+	PQfinish(c);
 }
 END_TEST
 
@@ -584,6 +864,7 @@ int main(void)
 	tcase_add_test(tc, endpoints_agree_with_recomputation_sparse_history);
 	tcase_add_test(tc, demo_is_deterministic_for_a_seed);
 	tcase_add_test(tc, live_changes_keep_the_sums_exact);
+	tcase_add_test(tc, random_writes_keep_the_sums_exact_and_name_their_quarters);
 	tcase_add_test(tc, current_update_by_period_then_time_then_id);
 	tcase_add_test(tc, empty_history_and_defaults);
 	tcase_add_test(tc, bad_quarters_and_cycles_are_422);
