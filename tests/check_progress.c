@@ -443,7 +443,7 @@ END_TEST
  * quarter whose progress or reporting changed is named in the tags the
  * write gave the API's cache (025), while some that did not change are
  * not (what 025 is for). */
-#define PROP_WRITES 300
+#define PROP_WRITES 250
 
 static uint64_t prop_rng = 0x2545F4914F6CDD1DULL; /* a fixed seed: the same writes every run */
 
