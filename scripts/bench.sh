@@ -28,6 +28,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${1:-bin}
+
+# ---- bench/peer, the quarter-end mix's baseline (SPEC 9): its npm packages
+# (npm ci), then tests/peer_same.sh, which checks on its own throwaway
+# cluster that it answers as workplan-api does, before anything is measured
+bench/peer/install.sh
+tests/peer_same.sh "$bin" | grep -v "^ok "
+# ---- end of bench/peer
 scales=${BENCH_SCALES:-1 10 100}
 requests=${BENCH_REQUESTS:-50}
 pgdir=var/bench-pg
