@@ -409,7 +409,8 @@ fig mix_verdict "$(verdict "$(awk -v a="$a_rps" -v b="$p_rps" -v x="$a_p99" -v y
 # ---- the quarter-end browse: leads posting while staff browse everything ----
 # Issue 16's wider reading of reporting week, on the same data and API:
 # 4 connections of leads post the cycle's last quarter, each POST with a
-# fresh Idempotency-Key (scripts/bench/quarter_writes.lua), while 60
+# fresh Idempotency-Key and 40 ms apart (scripts/bench/quarter_writes.lua,
+# a few percent of the requests), while 60
 # connections of 8 viewers browse actions, pillars, progress, trend,
 # reporting, updates and charts over every action, pillar and quarter
 # (quarter_reads.lua); two workers draw the charts. Reads and writes are
