@@ -19,7 +19,7 @@ DB_STMT(stmt_actions_list,
 	"   AND ($3::int IS NULL OR a.pillar = $3::int)"
 	"   AND ($4::text IS NULL OR a.cycle = $4)"
 	"   AND ($5::int IS NULL OR a.year = $5::int)"
-	"   AND ($6::text IS NULL OR coalesce((SELECT c.status FROM action_current(a.id) c),"
+	"   AND ($6::text IS NULL OR coalesce((SELECT c.status FROM action_current(a.id, NULL) c),"
 	"                                     'not_started') = $6)"
 	"   AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM action_lead l"
 	"                                    WHERE l.action_id = a.id AND l.entity = $7))"

@@ -290,9 +290,12 @@ static int reply_not_modified(struct request *rq, const char *etag, const char *
 
 /* What the cache keeps of an answer: the response itself, which
  * libmicrohttpd reference-counts and may send on many connections. */
+/* the longest ETag a kept answer holds: a quoted SHA-256 in hex (charts) */
+#define CACHED_ETAG_MAX 72
+
 struct cached {
 	struct MHD_Response *resp;
-	char etag[ETAG_STRLEN];
+	char etag[CACHED_ETAG_MAX];
 };
 
 static void cached_drop(void *value)
@@ -378,7 +381,7 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 	c = xmalloc(sizeof *c);
 	c->resp = resp;
 	snprintf(c->etag, sizeof c->etag, "%s", tag);
-	if (rq->cache_tags_cut ||
+	if (rq->cache_tags_cut || strlen(tag) >= sizeof c->etag ||
 	    !cache_put(rq->cache_version, rq->cache_key.data, rq->cache_key.len, c, len, cached_drop,
 		       rq->cache_tags))
 		cached_drop(c);
@@ -389,7 +392,7 @@ static int reply_built(struct request *rq, unsigned status, const char *content_
 struct hit {
 	struct request *rq;
 	const char *inm;
-	char etag[ETAG_STRLEN]; /* set when the answer is 304 */
+	char etag[CACHED_ETAG_MAX]; /* set when the answer is 304 */
 	enum MHD_Result ret;
 };
 
@@ -880,7 +883,9 @@ static int http_dispatch(struct request *rq)
 				     route->flags & ROUTE_UPLOAD ? "the file is larger than 4 MiB"
 								 : "the body is larger than 64 KiB",
 				     NULL);
-	if (route->flags & ROUTE_CACHE) {
+	/* a suspended read that runs again (a chart drawn meanwhile) keeps the
+	 * cache version and tags of its first run, when it read the data */
+	if ((route->flags & ROUTE_CACHE) && !rq->handler_state) {
 		int ret = reply_cached(rq);
 
 		if (ret >= 0)

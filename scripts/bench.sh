@@ -23,6 +23,10 @@
 #   + node-postgres implementation of the same routes (bench/peer), one
 #   after the other on the same data; and pgbench on the same mix of SQL.
 #
+#   quarter-end browse (issue 16): leads posting (4 connections) while 8
+#   viewers (60 connections) browse actions, pillars, progress, trend,
+#   reporting, updates and charts; reads and writes timed apart.
+#
 #   queue: no-op jobs drained per second by 2 workers, and the time from
 #   enqueue to start (median, p99) of jobs enqueued one at a time.
 #
@@ -33,6 +37,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${1:-bin}
+
+# ---- bench/peer, the quarter-end mix's baseline (SPEC 9): its npm packages
+# (npm ci), then tests/peer_same.sh, which checks on its own throwaway
+# cluster that it answers as workplan-api does, before anything is measured
+bench/peer/install.sh
+same=$(tests/peer_same.sh "$bin" 2>&1) || { echo "$same" >&2; exit 1; }
+echo "${same##*$'\n'}"
 scales=${BENCH_SCALES:-1 10 100}
 doc=${BENCH_DOC-docs/benchmarks.md}
 requests=${BENCH_REQUESTS:-50}
@@ -335,8 +346,7 @@ misses=$(($(metric workplan_cache_misses_total) - misses0))
 kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
 api_pid=
 
-# the peer: Fastify + node-postgres (bench/peer), its modules pinned by its lockfile
-bench/peer/install.sh
+# the peer: Fastify + node-postgres (bench/peer), installed and checked above
 port=$(free_port)
 pg_env=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "host") printf "PGHOST=%s ", kv[2];
 	if (kv[1] == "port") printf "PGPORT=%s ", kv[2]; if (kv[1] == "user") printf "PGUSER=%s ", kv[2];
@@ -355,7 +365,6 @@ mix_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -D author=
 	-D period="$last_year-Q4" -D cycle="$cycle" -D first="$first_year" -D last="$last_year" \
 	-f scripts/bench/action_get.sql@75 -f scripts/bench/quarter_progress.sql@20 \
 	-f scripts/bench/quarter_write.sql@5)
-rm -f "$BENCH_POSTERS"
 
 read -r a_rps a_p50 a_p99 a_err a_reads a_writes a_ack a_stored a_doubled <<<"$mix_api"
 read -r p_rps p_p50 p_p99 p_err p_reads p_writes p_ack p_stored p_doubled <<<"$mix_peer"
@@ -397,6 +406,71 @@ fig mix_write_pct "$(awk -v w="$a_writes" -v r="$a_reads" 'BEGIN { printf "%.1f"
 fig mix_verdict "$(verdict "$(awk -v a="$a_rps" -v b="$p_rps" -v x="$a_p99" -v y="$p_p99" -v e="$a_err" \
 	-v k="$a_ack" -v s="$a_stored" -v d="$a_doubled" \
 	'BEGIN { print (a >= 2 * b && x <= 2.5 * y && e == 0 && s >= k && d == 0) }')")"
+# ---- the quarter-end browse: leads posting while staff browse everything ----
+# Issue 16's wider reading of reporting week, on the same data and API:
+# 4 connections of leads post the cycle's last quarter, each POST with a
+# fresh Idempotency-Key and 40 ms apart (scripts/bench/quarter_writes.lua,
+# a few percent of the requests), while 60
+# connections of 8 viewers browse actions, pillars, progress, trend,
+# reporting, updates and charts over every action, pillar and quarter
+# (quarter_reads.lua); two workers draw the charts. Reads and writes are
+# timed apart.
+tokens=
+for i in $(seq 8); do
+	"$bin/workplan-admin" member add --name "Staff $i" --email "staff$i@bench.example.org" --entity UNDP \
+		--role viewer >/dev/null
+	tokens="$tokens $("$bin/workplan-admin" token create --email "staff$i@bench.example.org" 2>/dev/null | tail -n 1)"
+done
+export BENCH_TOKENS=$tokens BENCH_PERIOD=$last_year-Q4
+port=$(free_port)
+WORKPLAN_RATE_LIMIT=0 WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
+api_pid=$!
+WORKPLAN_LOG_LEVEL=warn "$bin/workplan-worker" & w1=$!
+WORKPLAN_LOG_LEVEL=warn "$bin/workplan-worker" & w2=$!
+wait_port "$port"
+url=http://127.0.0.1:$port
+# warm-up long enough for the workers to draw every chart once
+seconds=5 wrk_run -s scripts/bench/quarter_reads.lua "$url" >/dev/null
+rows0=$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update")
+charts0=$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM job WHERE kind = 'render_chart'")
+hits0=$(metric workplan_cache_hits_total)
+misses0=$(metric workplan_cache_misses_total)
+writes_out=$(mktemp)
+wrk -t1 -c4 -d"$seconds"s --latency -s scripts/bench/quarter_writes.lua "$url" >"$writes_out" &
+writer=$!
+reads=$(wrk -t2 -c60 -d"$seconds"s --latency -s scripts/bench/quarter_reads.lua "$url" | wrk_parse)
+wait "$writer"
+writes=$(wrk_parse <"$writes_out")
+created=$(awk '/^created / { print $2 }' "$writes_out")
+hits=$(($(metric workplan_cache_hits_total) - hits0))
+misses=$(($(metric workplan_cache_misses_total) - misses0))
+sleep 1 # what was in flight when wrk stopped lands
+rows=$(($(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update") - rows0))
+charts=$(($(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM job WHERE kind = 'render_chart'") - charts0))
+kill "$api_pid" "$w1" "$w2" && wait "$api_pid" "$w1" "$w2" 2>/dev/null || true
+api_pid=
+rm -f "$writes_out" "$BENCH_POSTERS"
+read -r r_rps r_p50 r_p99 r_err <<<"$reads"
+read -r w_rps w_p50 w_p99 w_err <<<"$writes"
+echo
+printf 'quarter-end browse (%s s; 60 reading connections of 8 viewers, 4 posting):\n' "$seconds"
+printf '  reads  %8s req/s  median %6s ms  p99 %7s ms  errors %s\n' "$r_rps" "$r_p50" "$r_p99" "$r_err"
+printf '  writes %8s req/s  median %6s ms  p99 %7s ms  errors %s\n' "$w_rps" "$w_p50" "$w_p99" "$w_err"
+printf '  cache hit rate %.1f %% (%s hits, %s misses); %s charts drawn; %s acknowledged, %s stored\n' \
+	"$(awk -v h="$hits" -v m="$misses" 'BEGIN { print 100 * h / (h + m) }')" "$hits" "$misses" \
+	"$charts" "$created" "$rows"
+for v in rps p50 p99 err; do
+	for side in r w; do
+		n="${side}_$v"
+		case $v in rps) fig "browse_$n" "$(num "${!n}")" ;; p50 | p99) fig "browse_$n" "$(msf "${!n}")" ;;
+		*) fig "browse_$n" "${!n}" ;; esac
+	done
+done
+fig browse_write_pct "$(awk -v r="$r_rps" -v w="$w_rps" 'BEGIN { printf "%.1f", 100 * w / (r + w) }')"
+fig browse_hit_rate "$(awk -v h="$hits" -v m="$misses" 'BEGIN { printf "%.1f", 100 * h / (h + m) }')"
+fig browse_charts "$charts"
+fig browse_ack "$(num "$created")"
+fig browse_stored "$(num "$rows")"
 psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 
 # ---- the job queue ----
