@@ -85,8 +85,9 @@ mkdir -p "$pgdir" "$dir/log"
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 echo "$password" >"$pgdir/pw"
 chown -R postgres "$pgdir"
-runuser -u postgres -- "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth-local=peer \
-	--auth-host=scram-sha-256 --pwfile="$pgdir/pw" >"$dir/log/initdb.log"
+# (from /: PostgreSQL's programs complain of a folder postgres cannot enter)
+(cd / && runuser -u postgres -- "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth-local=peer \
+	--auth-host=scram-sha-256 --pwfile="$pgdir/pw" >"$dir/log/initdb.log")
 mkdir -p "$pgdir/run" && chown postgres "$pgdir/run"
 cat >>"$pgdir/data/postgresql.conf" <<EOF
 listen_addresses = '${addr[pg]}'
@@ -95,10 +96,10 @@ unix_socket_directories = '$pgdir/run'
 max_connections = 200
 EOF
 echo "host all all $net.0/24 scram-sha-256" >>"$pgdir/data/pg_hba.conf"
-pg_ctl() { at pg runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgresql.log" -w "$@" >/dev/null; }
+pg_ctl() { (cd / && at pg runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgresql.log" -w "$@" >/dev/null); }
 pg_ctl start
 url="host=${addr[pg]} port=5432 user=postgres password=$password dbname=workplan connect_timeout=2"
-at pg runuser -u postgres -- psql -h "$pgdir/run" -qc "CREATE DATABASE workplan" postgres
+(cd / && at pg runuser -u postgres -- psql -h "$pgdir/run" -qc "CREATE DATABASE workplan" postgres)
 sql() { at pg psql "$url" -Atqc "$1"; }
 at pg env DATABASE_URL="$url" "$bin/workplan-admin" migrate >/dev/null
 at pg env DATABASE_URL="$url" "$bin/workplan-admin" seed >/dev/null
