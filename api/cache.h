@@ -1,7 +1,8 @@
 /* Hot reads from memory, each kept with the tags of what it shows (an
- * action "A12", a pillar's lists "P3", a cycle's progress "C2024-2025",
- * the lists across pillars "L", ...; sql/migrations/023_cache_tags.sql
- * names them all). A write names the tags it changes: the notification on
+ * action "A12", a pillar's lists "P3", a cycle's trend "C2024-2025", its
+ * progress as of a quarter "Q2024-2025-8103", the lists across pillars
+ * "L", ...; sql/migrations/023_cache_tags.sql names them, 025 the
+ * quarters'). A write names the tags it changes: the notification on
  * workplan_data that its transaction sends carries them to every API
  * process, and this process takes them from its own connection before it
  * answers the write. An entry is good while none of its tags was named

@@ -151,7 +151,8 @@ int h_progress(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", as_of);
-	request_cache_tag(rq, "C C%s", cycle);
+	/* what it shows: the cycle's progress as of that quarter (025) */
+	request_cache_tag(rq, "C Q%s Q%s-%d", cycle, cycle, as_of);
 	return reply_document(rq, &stmt_progress, 2, (const char *const[]){ p, cycle },
 			      "no such quarter");
 }
@@ -214,7 +215,7 @@ int h_reporting(struct request *rq)
 	}
 	json_decref(errors);
 	snprintf(p, sizeof p, "%d", period);
-	request_cache_tag(rq, "C C%s", cycle);
+	request_cache_tag(rq, "C Q%s Q%s-%d", cycle, cycle, period);
 	return reply_document(rq, &stmt_reporting, 2, (const char *const[]){ p, cycle },
 			      "no such quarter");
 }

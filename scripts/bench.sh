@@ -1,12 +1,14 @@
 #!/bin/bash
 # make bench: figures measured in one run on this machine, as ratios where
-# a baseline exists. Everything runs against a throwaway cluster in
-# var/bench-pg. See docs/benchmarks.md for the figures and what they mean.
+# a baseline exists, printed as tables and written into docs/benchmarks.md
+# (from scripts/bench/benchmarks.md.in: every figure in it comes from this
+# run). Everything runs against a throwaway cluster in var/bench-pg.
 #
 #   analytics: GET /v1/progress, /v1/progress/trend and /v1/reporting, the
-#   API's cache turned off, at 1x, 10x and 100x demo data (1 000 / 20 000 up to 100 000 actions and
-#   2 000 000 updates), against the same aggregate computed from the raw
-#   tables (scripts/bench/progress_naive.sql).
+#   API's cache turned off, at 1x, 10x and 100x demo data (1 000 / 10 000
+#   / 100 000 actions and 20 updates each), against the same aggregate
+#   computed from the raw tables (scripts/bench/progress_naive.sql); and
+#   the SQL cost of posting one update at each scale.
 #
 #   hot reads: GET /v1/actions/{id} (random ids) and GET /v1/progress under
 #   wrk, 64 keep-alive connections, against pgbench -M prepared running
@@ -14,31 +16,53 @@
 #   the raw tables) at its best client count of 1, 2, 4 and 8. Ratios,
 #   median and p99 latency, errors, and the API's peak resident memory.
 #
-#   quarter-end mix: leads posting (a few percent of requests, each with
-#   an Idempotency-Key) while readers browse, against pgbench on the same
-#   mix of SQL; reads' and writes' rates and latencies, the cache's hit
-#   rate, writes acknowledged against updates stored.
+#   quarter-end mix (SPEC 9): 64 connections sending 75 % GET
+#   /v1/actions/{id}, 20 % GET /v1/progress over the cycle's quarters, 5 %
+#   POST /v1/actions/{id}/updates with fresh Idempotency-Keys
+#   (scripts/bench/quarter_mix.lua), to the API and to its peer, a Fastify
+#   + node-postgres implementation of the same routes (bench/peer), one
+#   after the other on the same data; and pgbench on the same mix of SQL.
 #
 #   queue: no-op jobs drained per second by 2 workers, and the time from
 #   enqueue to start (median, p99) of jobs enqueued one at a time.
 #
 # BENCH_SCALES="1 10" limits the scales (default "1 10 100");
-# BENCH_SECONDS sets the length of each wrk and pgbench run (default 10).
+# BENCH_SECONDS sets the length of each wrk and pgbench run (default 10);
+# BENCH_DOC the page written (default docs/benchmarks.md; "" for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${1:-bin}
 scales=${BENCH_SCALES:-1 10 100}
+doc=${BENCH_DOC-docs/benchmarks.md}
 requests=${BENCH_REQUESTS:-50}
 pgdir=var/bench-pg
 export PGOPTIONS='-c client_min_messages=warning'
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh)
 api_pid=
+figs=$(mktemp)
 cleanup() {
 	[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
 	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
+	rm -f "$figs"
 }
 trap cleanup EXIT
+
+# fig NAME VALUE: a figure for docs/benchmarks.md ({{NAME}} there)
+fig() { printf '%s\t%s\n' "$1" "$2" >>"$figs"; }
+# thousands with a thin space, as the page writes them: 12345 -> 12 345
+num() {
+	awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); t = ""
+		while (length(s) > 3) { t = " " substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
+		print s t }'
+}
+# verdict OK: "met" or "**not met**"
+verdict() { if [ "$1" = 1 ]; then echo met; else echo "**not met**"; fi; }
+fig date "$(date -u +%Y-%m-%d)"
+fig start "$(date -u +%H:%M)"
+fig load "$(cut -d' ' -f1 /proc/loadavg)"
+fig commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+fig cpus "$(nproc)"
 
 free_port() {
 	local p
@@ -68,9 +92,10 @@ sql_ms() {
 		awk '/^Time: / { print $2 }' | sort -n | head -n 1 | awk '{ printf "%.1f", $1 }'
 }
 
-printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %8s\n' scale actions updates \
+printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %8s | %9s\n' scale actions updates \
 	"demo s" "progress ms (median p95)" "trend ms (median p95)" "reporting ms (median p95)" \
-	"naive SQL ms" "ratio"
+	"naive SQL ms" "ratio" "write ms"
+rows=
 for scale in $scales; do
 	actions=$((1000 * scale))
 	updates=$((20000 * scale))
@@ -98,11 +123,25 @@ for scale in $scales; do
 	api_pid=
 	naive=$(sql_ms "$db" scripts/bench/progress_naive.sql -v as_of=2023-Q2 -v prev=2023-Q1 \
 		-v cycle=2022-2023)
-	ratio=$(awk -v n="$naive" -v p="${progress%% *}" 'BEGIN { printf "%.0fx", n / p }')
-	printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %8s\n' "${scale}x" "$actions" "$updates" \
-		"$demo_s" "$progress" "$trend" "$reporting" "$naive" "$ratio"
+	ratio=$(awk -v n="$naive" -v p="${progress%% *}" 'BEGIN { printf "%.0f", n / p }')
+	# what posting one update costs PostgreSQL at this scale (the update,
+	# its key and every trigger), one client, committed
+	write_ms=$(pgbench -n -M prepared -T 3 -c 1 -D lo=1 -D hi="$actions" -D author=1 \
+		-D period=2025-Q4 -D cycle=2024-2025 -f scripts/bench/quarter_write.sql "$DATABASE_URL" \
+		2>/dev/null | awk '/^latency average/ { printf "%.2f", $4 }')
+	printf '%-6s %9s %9s %9s | %-28s %-28s %-28s | %12s %7sx | %9s\n' "${scale}x" "$actions" "$updates" \
+		"$demo_s" "$progress" "$trend" "$reporting" "$naive" "$ratio" "$write_ms"
+	rows="$rows| ${scale}× | $(num "$actions") | $(num "$updates") | $demo_s s | ${progress/ / \/ } ms"
+	rows="$rows | ${trend/ / \/ } ms | ${reporting/ / \/ } ms | $naive ms | ${ratio}× | $write_ms ms |\n"
+	last_scale=$scale last_actions=$actions last_updates=$updates
+	read -r p_med _ <<<"$progress"; read -r t_med _ <<<"$trend"; read -r r_med _ <<<"$reporting"
 	psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 done
+fig analytics_rows "$rows"
+fig analytics_scale "${last_scale}× ($(num "$last_actions") actions, $(num "$last_updates") updates)"
+fig analytics_medians "$p_med / $t_med / $r_med ms"
+fig analytics_verdict "$(verdict "$(awk -v a="$p_med" -v b="$t_med" -v c="$r_med" \
+	'BEGIN { print (a < 50 && b < 50 && c < 50) }')")"
 
 # ---- hot reads: the API under wrk against pgbench on the same SQL ----
 seconds=${BENCH_SECONDS:-10}
@@ -175,20 +214,37 @@ for row in "GET /v1/actions/{id}|$action_api|$action_pg" "GET $progress_path|$pr
 		"$(awk -v a="$rps" -v b="$tps" 'BEGIN { print a / b }')"
 done
 printf 'API peak resident memory: %d KiB (%.1f MiB)\n' "$rss_kb" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
+for row in "action|$action_api|$action_pg" "progress|$progress_api|$progress_pg"; do
+	IFS='|' read -r name api pg <<<"$row"
+	read -r rps p50 p99 err <<<"$api"
+	read -r tps clients <<<"$pg"
+	fig "${name}_rps" "$(num "$rps")"
+	fig "${name}_p50" "$p50"
+	fig "${name}_p99" "$p99"
+	fig "${name}_tail" "$(awk -v a="$p99" -v b="$p50" 'BEGIN { printf "%.1f", a / b }')"
+	fig "${name}_errors" "$err"
+	fig "${name}_pg" "$(num "$tps")"
+	fig "${name}_pg_clients" "$clients"
+	fig "${name}_ratio" "$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.1f", a / b }')"
+done
+fig action_verdict "$(verdict "$(awk -v a="$action_api" -v b="$action_pg" \
+	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 0.5 * y[1]) }')")"
+fig progress_verdict "$(verdict "$(awk -v a="$progress_api" -v b="$progress_pg" \
+	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 3 * y[1]) }')")"
+fig tail_verdict "$(verdict "$(awk -v a="$action_api" -v b="$progress_api" 'BEGIN {
+	split(a, x, " "); split(b, y, " "); print (x[3] <= 10 * x[2] && x[4] == 0 && y[3] <= 10 * y[2] && y[4] == 0) }')")"
+fig rss "$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+fig rss_verdict "$(verdict "$(awk -v k="$rss_kb" 'BEGIN { print (k <= 65536) }')")"
 
-# ---- the quarter-end mix: leads posting while readers browse ----
+# ---- the quarter-end mix (SPEC 9): the API, then its peer, on the same data ----
 # 16 lead members, each of an entity that leads key actions of the plan's
-# last cycle, post the update of its last quarter on those actions, each POST with a
-# fresh Idempotency-Key (wrk, 4 connections, scripts/bench/quarter_writes.lua);
-# meanwhile readers browse actions, pillars, progress, trend, reporting and
-# updates over every action, pillar and quarter (wrk, 60 connections,
-# scripts/bench/quarter_reads.lua). The reference: pgbench -M prepared
-# running the same mix's SQL (action_get.sql, quarter_progress.sql,
-# quarter_write.sql) weighted as the API's requests were, best of 2, 4, 8
-# clients.
-posters=$(mktemp)
-read -r cycle period <<<"$(psql "$DATABASE_URL" -qAt -F ' ' -c "SELECT c.label, c.end_year || '-Q4'
-	FROM cycle c WHERE EXISTS (SELECT 1 FROM action a WHERE a.cycle = c.label) ORDER BY c.end_year DESC LIMIT 1")"
+# last cycle, post that cycle's last quarter on actions their entity leads;
+# a viewer reads actions and progress (scripts/bench/quarter_mix.lua).
+read -r cycle first_year last_year <<<"$(psql "$DATABASE_URL" -qAt -F ' ' -c "SELECT c.label,
+	c.start_year, c.end_year FROM cycle c WHERE EXISTS (SELECT 1 FROM action a WHERE a.cycle = c.label)
+	ORDER BY c.end_year DESC LIMIT 1")"
+export BENCH_QUARTERS=$(for y in $(seq "$first_year" "$last_year"); do printf '%s-Q1 %s-Q2 %s-Q3 %s-Q4 ' $y $y $y $y; done)
+export BENCH_POSTERS=$(mktemp)
 for entity in $(psql "$DATABASE_URL" -qAt -c "SELECT l.entity FROM action_lead l JOIN action a
 		ON a.id = l.action_id WHERE a.cycle = '$cycle' AND NOT a.archived
 		GROUP BY l.entity ORDER BY count(*) DESC, l.entity LIMIT 16"); do
@@ -197,55 +253,103 @@ for entity in $(psql "$DATABASE_URL" -qAt -c "SELECT l.entity FROM action_lead l
 		--role lead >/dev/null
 	t=$("$bin/workplan-admin" token create --email "$email" 2>/dev/null | tail -n 1)
 	psql "$DATABASE_URL" -qAt -c "SELECT '$t ' || a.id FROM action_lead l JOIN action a ON a.id = l.action_id
-		WHERE a.cycle = '$cycle' AND NOT a.archived AND l.entity = '$entity'" >>"$posters"
+		WHERE a.cycle = '$cycle' AND NOT a.archived AND l.entity = '$entity'" >>"$BENCH_POSTERS"
 done
+
+# The mix against url after a 2 s warm-up: "requests/s median_ms p99_ms
+# errors reads writes acknowledged stored doubled". Every POST's narrative
+# holds its Idempotency-Key, so an update stored twice shows as a repeat.
+mix_run() {
+	local url=$1 out last
+	wrk -t2 -c64 -d2s -s scripts/bench/quarter_mix.lua "$url" >/dev/null
+	last=$(psql "$DATABASE_URL" -qAt -c "SELECT coalesce(max(id), 0) FROM status_update")
+	out=$(wrk -t2 -c64 -d"$seconds"s --latency -s scripts/bench/quarter_mix.lua "$url")
+	sleep 1 # what was in flight when wrk stopped lands
+	echo "$(wrk_parse <<<"$out") $(awk '/^mix / { print $3, $5, $7 }' <<<"$out")" \
+		"$(psql "$DATABASE_URL" -qAt -F ' ' -c "SELECT count(*), count(*) - count(DISTINCT narrative)
+			FROM status_update WHERE id > $last")"
+}
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+		sleep 0.1
+	done
+	echo "bench: nothing listens on port $1" >&2
+	exit 1
+}
+
 port=$(free_port)
 WORKPLAN_RATE_LIMIT=0 WORKPLAN_LISTEN=127.0.0.1:$port WORKPLAN_LOG_LEVEL=warn "$bin/workplan-api" &
 api_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+wait_port "$port"
 url=http://127.0.0.1:$port
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-seconds=2 wrk_run -s scripts/bench/quarter_reads.lua "$url" >/dev/null
-rows0=$(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update")
 hits0=$(metric workplan_cache_hits_total)
 misses0=$(metric workplan_cache_misses_total)
-writes_out=$(mktemp)
-BENCH_POSTERS=$posters BENCH_PERIOD=$period wrk -t1 -c4 -d"$seconds"s --latency -s scripts/bench/quarter_writes.lua "$url" \
-	>"$writes_out" &
-writer=$!
-reads=$(wrk -t2 -c60 -d"$seconds"s --latency -s scripts/bench/quarter_reads.lua "$url" | wrk_parse)
-wait "$writer"
-writes=$(wrk_parse <"$writes_out")
-created=$(awk '/^created / { print $2 }' "$writes_out")
+mix_api=$(mix_run "$url")
 hits=$(($(metric workplan_cache_hits_total) - hits0))
 misses=$(($(metric workplan_cache_misses_total) - misses0))
-rows=$(($(psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM status_update") - rows0))
 kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
 api_pid=
-rm -f "$posters" "$writes_out"
-read -r r_rps r_p50 r_p99 r_err <<<"$reads"
-read -r w_rps w_p50 w_p99 w_err <<<"$writes"
-write_pct=$(awk -v r="$r_rps" -v w="$w_rps" 'BEGIN { printf "%.1f", 100 * w / (r + w) }')
+
+# the peer: Fastify + node-postgres (bench/peer), its modules pinned by its lockfile
+bench/peer/install.sh
+port=$(free_port)
+pg_env=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "host") printf "PGHOST=%s ", kv[2];
+	if (kv[1] == "port") printf "PGPORT=%s ", kv[2]; if (kv[1] == "user") printf "PGUSER=%s ", kv[2];
+	if (kv[1] == "dbname") printf "PGDATABASE=%s ", kv[2] } }' <<<"$DATABASE_URL")
+env $pg_env PEER_LISTEN=127.0.0.1:$port node bench/peer/server.mjs &
+api_pid=$!
+wait_port "$port"
+mix_peer=$(mix_run "http://127.0.0.1:$port")
+kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+api_pid=
+
+# pgbench on the same mix of SQL: the action statement, the progress sums
+# and the write (the update and its key in one transaction, triggers included)
 author=$(psql "$DATABASE_URL" -qAt -c "SELECT id FROM member WHERE email = 'bench@un.org'")
-# the reads' weights as in quarter_reads.lua: one action (60 %), the rest
-# aggregates or lists (40 %), here all as the progress sums
-w_w=$(awk -v p="$write_pct" 'BEGIN { printf "%d", p * 10 + 0.5 }')
-r_w=$((1000 - w_w))
-mix_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -D author="$author" -D period="$period" -D cycle="$cycle" \
-	-f scripts/bench/action_get.sql@$((r_w * 60 / 100)) -f scripts/bench/quarter_progress.sql@$((r_w * 40 / 100)) \
-	-f scripts/bench/quarter_write.sql@"$w_w")
-read -r mix_tps mix_clients <<<"$mix_pg"
+mix_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -D author="$author" \
+	-D period="$last_year-Q4" -D cycle="$cycle" -D first="$first_year" -D last="$last_year" \
+	-f scripts/bench/action_get.sql@75 -f scripts/bench/quarter_progress.sql@20 \
+	-f scripts/bench/quarter_write.sql@5)
+rm -f "$BENCH_POSTERS"
+
+read -r a_rps a_p50 a_p99 a_err a_reads a_writes a_ack a_stored a_doubled <<<"$mix_api"
+read -r p_rps p_p50 p_p99 p_err p_reads p_writes p_ack p_stored p_doubled <<<"$mix_peer"
+read -r m_tps m_clients <<<"$mix_pg"
 echo
-printf 'quarter-end mix (%s s; 60 reading + 4 posting connections):\n' "$seconds"
-printf '  reads  %8s req/s  median %6s ms  p99 %7s ms  errors %s\n' "$r_rps" "$r_p50" "$r_p99" "$r_err"
-printf '  writes %8s req/s  median %6s ms  p99 %7s ms  errors %s  (%s %% of requests)\n' \
-	"$w_rps" "$w_p50" "$w_p99" "$w_err" "$write_pct"
-printf '  total  %8s req/s; pgbench on the same mix of SQL: %s tps (%s clients); ratio %.1fx\n' \
-	"$((r_rps + w_rps))" "$mix_tps" "$mix_clients" \
-	"$(awk -v a="$((r_rps + w_rps))" -v b="$mix_tps" 'BEGIN { print a / b }')"
-printf '  cache: %s hits, %s misses (reads and token checks): hit rate %.1f %%\n' "$hits" "$misses" \
+printf 'quarter-end mix (%s s, 64 connections: 75 %% actions, 20 %% progress, 5 %% posts)\n' "$seconds"
+printf '%-26s %10s %9s %8s %6s | %6s %6s %6s %7s\n' "" requests/s "median ms" "p99 ms" errors \
+	posts 201s stored doubled
+for row in "API|$mix_api" "peer (Fastify + pg)|$mix_peer"; do
+	IFS='|' read -r name v <<<"$row"
+	read -r rps p50 p99 err _ writes ack stored doubled <<<"$v"
+	printf '%-26s %10s %9s %8s %6s | %6s %6s %6s %7s\n' "$name" "$rps" "$p50" "$p99" "$err" \
+		"$writes" "$ack" "$stored" "$doubled"
+done
+printf 'API / peer: throughput %.1fx, p99 %.2fx; pgbench on the same mix of SQL: %s tps (%s clients)\n' \
+	"$(awk -v a="$a_rps" -v b="$p_rps" 'BEGIN { print a / b }')" \
+	"$(awk -v a="$a_p99" -v b="$p_p99" 'BEGIN { print a / b }')" "$m_tps" "$m_clients"
+printf "API's cache: %s hits, %s misses (reads and token checks): hit rate %.1f %%\n" "$hits" "$misses" \
 	"$(awk -v h="$hits" -v m="$misses" 'BEGIN { print 100 * h / (h + m) }')"
-printf '  writes acknowledged (201) %s, updates stored %s\n' "$created" "$rows"
+for side in a p; do
+	for v in rps p50 p99 err writes ack stored doubled; do
+		n="${side}_$v"
+		case $v in rps | writes | ack | stored) fig "mix_$n" "$(num "${!n}")" ;; *) fig "mix_$n" "${!n}" ;; esac
+	done
+done
+fig mix_ratio "$(awk -v a="$a_rps" -v b="$p_rps" 'BEGIN { printf "%.1f", a / b }')"
+fig mix_p99_ratio "$(awk -v a="$a_p99" -v b="$p_p99" 'BEGIN { printf "%.2f", a / b }')"
+fig mix_pg "$(num "$m_tps")"
+fig mix_pg_clients "$m_clients"
+fig mix_pg_ratio "$(awk -v a="$a_rps" -v b="$m_tps" 'BEGIN { printf "%.1f", a / b }')"
+fig mix_hits "$(num "$hits")"
+fig mix_misses "$(num "$misses")"
+fig mix_hit_rate "$(awk -v h="$hits" -v m="$misses" 'BEGIN { printf "%.1f", 100 * h / (h + m) }')"
+fig mix_write_pct "$(awk -v w="$a_writes" -v r="$a_reads" 'BEGIN { printf "%.1f", 100 * w / (w + r) }')"
+fig mix_verdict "$(verdict "$(awk -v a="$a_rps" -v b="$p_rps" -v x="$a_p99" -v y="$p_p99" -v e="$a_err" \
+	-v k="$a_ack" -v s="$a_stored" -v d="$a_doubled" \
+	'BEGIN { print (a >= 2 * b && x <= 2.5 * y && e == 0 && s >= k && d == 0) }')")"
 psql "$conninfo dbname=postgres" -qc "DROP DATABASE $db"
 
 # ---- the job queue ----
@@ -279,3 +383,17 @@ wait "$w1" "$w2" 2>/dev/null || true
 echo
 printf 'queue: %s no-op jobs/s drained by 2 workers (%s jobs); enqueue to start: median %s ms, p99 %s ms\n' \
 	"$drain" "$jobs" "${latency%% *}" "${latency##* }"
+fig queue_rate "$(num "$drain")"
+fig queue_jobs "$(num "$jobs")"
+fig queue_p50 "${latency%% *}"
+fig queue_p99 "${latency##* }"
+fig queue_verdict "$(verdict "$(awk -v d="$drain" -v p="${latency##* }" 'BEGIN { print (d >= 1000 && p <= 50) }')")"
+fig end "$(date -u +%H:%M)"
+
+# ---- docs/benchmarks.md: the template with this run's figures ----
+if [ -n "$doc" ]; then
+	python3 scripts/bench/fill.py scripts/bench/benchmarks.md.in "$figs" >"$doc.new"
+	mv "$doc.new" "$doc"
+	echo
+	echo "bench: wrote $doc"
+fi
