@@ -191,52 +191,30 @@ static enum db_rc call_fail(struct call_write *w, enum problem p, const char *de
 	return DB_ABORT;
 }
 
-static enum db_rc call_result(struct db *db, struct call_write *w, struct db_stmt *s, int n,
-			      const char *const *params)
-{
-	PGresult *r;
-	enum db_rc rc = db_query(db, s, n, params, &r);
-
-	if (rc != DB_OK)
-		return rc;
-	w->json = PQntuples(r) ? xstrdup(db_col(r, 0, "json")) : NULL;
-	if (PQntuples(r) == 1 && PQfnumber(r, "id") >= 0)
-		snprintf(w->id, sizeof w->id, "%s", db_col(r, 0, "id"));
-	PQclear(r);
-	return DB_OK;
-}
-
 static enum db_rc call_create_txn(struct db *db, void *cls)
 {
 	struct call_write *w = cls;
-	char actor[32], member[24], now[32];
-	enum db_rc rc;
+	char member[24], now[32];
+	enum db_rc rc = write_begin(db, w->rq, member, now);
 
-	request_actor(w->rq, actor);
-	snprintf(member, sizeof member, "%lld", w->rq->who.member_id);
-	clock_now_text(now);
-	rc = db_set_actor(db, actor);
 	if (rc != DB_OK)
 		return rc;
-	free(w->json);
-	return call_result(db, w, &stmt_consultation_insert, 12,
-			   (const char *const[]){ w->title, w->purpose, w->cycle, w->opens_at, w->closes_at,
-						  w->has_word_limit ? w->word_limit : NULL, w->languages,
-						  w->formats, w->has_max_file_mb ? w->max_file_mb : NULL,
-						  w->subject, member, now });
+	return write_result(db, &stmt_consultation_insert, 12,
+			    (const char *const[]){ w->title, w->purpose, w->cycle, w->opens_at, w->closes_at,
+						   w->has_word_limit ? w->word_limit : NULL, w->languages,
+						   w->formats, w->has_max_file_mb ? w->max_file_mb : NULL,
+						   w->subject, member, now },
+			    NULL, NULL, &w->json, w->id);
 }
 
 static enum db_rc call_patch_txn(struct db *db, void *cls)
 {
 	struct call_write *w = cls;
-	char actor[32], now[32];
-	enum db_rc rc;
+	char now[32];
+	enum db_rc rc = write_begin(db, w->rq, NULL, now);
 	PGresult *r;
 	bool found, fresh = false;
 
-	request_actor(w->rq, actor);
-	clock_now_text(now);
-	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
 		rc = db_query(db, &stmt_consultation_lock, 2, (const char *const[]){ w->id, now }, &r);
 	if (rc != DB_OK)
@@ -250,15 +228,15 @@ static enum db_rc call_patch_txn(struct db *db, void *cls)
 	if (!fresh)
 		return call_fail(w, PROBLEM_PRECONDITION_FAILED,
 				 "the consultation changed since you read it: GET it again");
-	free(w->json);
-	return call_result(db, w, &stmt_consultation_update, 15,
-			   (const char *const[]){ w->id, w->title, w->purpose, w->cycle, w->opens_at,
-						  w->closes_at, w->has_word_limit ? w->word_limit : NULL,
-						  w->languages, w->formats,
-						  w->has_max_file_mb ? w->max_file_mb : NULL, w->subject, now,
-						  w->cycle_sent ? "true" : "false",
-						  w->word_limit_sent ? "true" : "false",
-						  w->subject_sent ? "true" : "false" });
+	return write_result(db, &stmt_consultation_update, 15,
+			    (const char *const[]){ w->id, w->title, w->purpose, w->cycle, w->opens_at,
+						   w->closes_at, w->has_word_limit ? w->word_limit : NULL,
+						   w->languages, w->formats,
+						   w->has_max_file_mb ? w->max_file_mb : NULL, w->subject, now,
+						   w->cycle_sent ? "true" : "false",
+						   w->word_limit_sent ? "true" : "false",
+						   w->subject_sent ? "true" : "false" },
+			    NULL, NULL, &w->json, w->id);
 }
 
 static int call_reply(struct request *rq, struct call_write *w, enum db_rc rc, unsigned status)
@@ -330,7 +308,8 @@ int h_consultations_list(struct request *rq)
 	return reply_plain_list(rq, &stmt_consultations, now);
 }
 
-int h_consultation_get(struct request *rq)
+/* One call as s shows it (to members, or to anyone) at the clock's instant. */
+static int call_get(struct request *rq, struct db_stmt *s)
 {
 	char id[24], now[32];
 	long long n;
@@ -339,8 +318,12 @@ int h_consultation_get(struct request *rq)
 		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such consultation", NULL);
 	snprintf(id, sizeof id, "%lld", n);
 	clock_now_text(now);
-	return reply_document(rq, &stmt_consultation_get, 2, (const char *const[]){ id, now },
-			      "no such consultation");
+	return reply_document(rq, s, 2, (const char *const[]){ id, now }, "no such consultation");
+}
+
+int h_consultation_get(struct request *rq)
+{
+	return call_get(rq, &stmt_consultation_get);
 }
 
 int h_public_consultations_list(struct request *rq)
@@ -353,13 +336,5 @@ int h_public_consultations_list(struct request *rq)
 
 int h_public_consultation_get(struct request *rq)
 {
-	char id[24], now[32];
-	long long n;
-
-	if (!request_id(rq, 0, &n))
-		return reply_problem(rq, PROBLEM_NOT_FOUND, "no such consultation", NULL);
-	snprintf(id, sizeof id, "%lld", n);
-	clock_now_text(now);
-	return reply_document(rq, &stmt_public_consultation_get, 2, (const char *const[]){ id, now },
-			      "no such consultation");
+	return call_get(rq, &stmt_public_consultation_get);
 }

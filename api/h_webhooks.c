@@ -165,13 +165,10 @@ static enum db_rc hook_fail(struct hook_write *w, enum problem p, const char *de
 /* Locks the webhook and checks If-Match when given. */
 static enum db_rc hook_lock(struct db *db, struct hook_write *w)
 {
-	char actor[32];
-	enum db_rc rc;
+	enum db_rc rc = write_begin(db, w->rq, NULL, NULL);
 	PGresult *r;
 	bool found, fresh = true;
 
-	request_actor(w->rq, actor);
-	rc = db_set_actor(db, actor);
 	if (rc == DB_OK)
 		rc = db_query(db, &stmt_webhook_lock, 1, (const char *const[]){ w->id }, &r);
 	if (rc != DB_OK)
@@ -188,40 +185,19 @@ static enum db_rc hook_lock(struct db *db, struct hook_write *w)
 	return DB_OK;
 }
 
-/* Runs the statement whose one row's "json" is the webhook afterwards. */
-static enum db_rc hook_result(struct db *db, struct hook_write *w, struct db_stmt *s, int n,
-			      const char *const *params, const int *lengths, const int *formats)
-{
-	PGresult *r;
-	enum db_rc rc = db_query_params(db, s, n, params, lengths, formats, &r);
-
-	if (rc != DB_OK)
-		return rc;
-	free(w->json);
-	w->json = PQntuples(r) ? xstrdup(db_col(r, 0, "json")) : NULL;
-	if (PQntuples(r) == 1 && PQfnumber(r, "id") >= 0)
-		snprintf(w->id, sizeof w->id, "%s", db_col(r, 0, "id"));
-	PQclear(r);
-	return DB_OK;
-}
-
 static enum db_rc hook_create_txn(struct db *db, void *cls)
 {
 	struct hook_write *w = cls;
-	char actor[32], member[24], now[32];
-	enum db_rc rc;
+	char member[24], now[32];
+	enum db_rc rc = write_begin(db, w->rq, member, now);
 
-	request_actor(w->rq, actor);
-	snprintf(member, sizeof member, "%lld", w->rq->who.member_id);
-	clock_now_text(now);
-	rc = db_set_actor(db, actor);
 	if (rc != DB_OK)
 		return rc;
-	return hook_result(db, w, &stmt_webhook_insert, 6,
-			   (const char *const[]){ w->url, w->events, w->description,
-						  (const char *)w->sealed, member, now },
-			   (const int[]){ 0, 0, 0, SEALED_SECRET_LEN, 0, 0 },
-			   (const int[]){ 0, 0, 0, 1, 0, 0 });
+	return write_result(db, &stmt_webhook_insert, 6,
+			    (const char *const[]){ w->url, w->events, w->description,
+						   (const char *)w->sealed, member, now },
+			    (const int[]){ 0, 0, 0, SEALED_SECRET_LEN, 0, 0 },
+			    (const int[]){ 0, 0, 0, 1, 0, 0 }, &w->json, w->id);
 }
 
 static enum db_rc hook_patch_txn(struct db *db, void *cls)
@@ -233,10 +209,10 @@ static enum db_rc hook_patch_txn(struct db *db, void *cls)
 	if (rc != DB_OK)
 		return rc;
 	clock_now_text(now);
-	return hook_result(db, w, &stmt_webhook_update, 6,
-			   (const char *const[]){ w->id, w->url, w->events, w->description, w->active,
-						  now },
-			   NULL, NULL);
+	return write_result(db, &stmt_webhook_update, 6,
+			    (const char *const[]){ w->id, w->url, w->events, w->description, w->active,
+						   now },
+			    NULL, NULL, &w->json, w->id);
 }
 
 static enum db_rc hook_rotate_txn(struct db *db, void *cls)
@@ -248,9 +224,9 @@ static enum db_rc hook_rotate_txn(struct db *db, void *cls)
 	if (rc != DB_OK)
 		return rc;
 	clock_now_text(now);
-	return hook_result(db, w, &stmt_webhook_rotate, 3,
-			   (const char *const[]){ w->id, (const char *)w->sealed, now },
-			   (const int[]){ 0, SEALED_SECRET_LEN, 0 }, (const int[]){ 0, 1, 0 });
+	return write_result(db, &stmt_webhook_rotate, 3,
+			    (const char *const[]){ w->id, (const char *)w->sealed, now },
+			    (const int[]){ 0, SEALED_SECRET_LEN, 0 }, (const int[]){ 0, 1, 0 }, &w->json, w->id);
 }
 
 static enum db_rc hook_delete_txn(struct db *db, void *cls)

@@ -124,6 +124,34 @@ void request_actor(struct request *rq, char out[32])
 	snprintf(out, 32, "member:%lld", rq->who.member_id);
 }
 
+enum db_rc write_begin(struct db *db, struct request *rq, char member[24], char now[32])
+{
+	char actor[32];
+
+	if (member)
+		snprintf(member, 24, "%lld", rq->who.member_id);
+	if (now)
+		clock_now_text(now);
+	request_actor(rq, actor);
+	return db_set_actor(db, actor);
+}
+
+enum db_rc write_result(struct db *db, struct db_stmt *s, int nparams, const char *const *params,
+			const int *lengths, const int *formats, char **json, char id[24])
+{
+	PGresult *r;
+	enum db_rc rc = db_query_params(db, s, nparams, params, lengths, formats, &r);
+
+	if (rc != DB_OK)
+		return rc;
+	free(*json);
+	*json = PQntuples(r) ? xstrdup(db_col(r, 0, "json")) : NULL;
+	if (PQntuples(r) == 1 && PQfnumber(r, "id") >= 0)
+		snprintf(id, 24, "%s", db_col(r, 0, "id"));
+	PQclear(r);
+	return DB_OK;
+}
+
 void etag_of(const char *body, size_t len, char out[ETAG_STRLEN])
 {
 	unsigned char d[SHA256_LEN];

@@ -89,6 +89,16 @@ void request_auth_failed(struct request *rq);
 bool request_auth_limited(struct request *rq, int *retry_after);
 /* "member:<id>", for the audit trail. */
 void request_actor(struct request *rq, char out[32]);
+/* A write in a transaction, in the caller's name. write_begin names the
+ * caller as the actor of what changes (db_set_actor); member and now,
+ * where not NULL, get its member id and the clock's instant as text to
+ * bind. write_result runs a statement whose one row shows what was
+ * written: *json gets a copy of its "json" column (NULL for no row), after
+ * freeing what it held, as a retried transaction runs again; id, its "id"
+ * when the statement returns one. Parameters as db_query_params. */
+enum db_rc write_begin(struct db *db, struct request *rq, char member[24], char now[32]);
+enum db_rc write_result(struct db *db, struct db_stmt *s, int nparams, const char *const *params,
+			const int *lengths, const int *formats, char **json, char id[24]);
 
 /* Replies. Each queues the response and returns an enum MHD_Result.
  * GET responses get a strong ETag and honour If-None-Match (304). */

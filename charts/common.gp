@@ -14,6 +14,9 @@ array series_colour[8] = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9',
 # nothing in the label is evaluated.
 subst(s, a, b) = strstrt(s, a) == 0 ? s : s[1:strstrt(s, a) - 1] . b . subst(s[strstrt(s, a) + strlen(a):], a, b)
 lbl(s) = subst(subst(s, "\001", "\""), "\002", "\\")
+# A count axis (key actions) reaches countmin at least: gnuplot ticks a
+# shorter range by 0.5 or 0.2, and from 5 up by whole numbers (1, 2, 5...)
+countmin = 5
 set title charttitle
 set border 3 lc rgb '#555555'
 set tics nomirror tc rgb '#333333'

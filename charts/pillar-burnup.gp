@@ -3,7 +3,7 @@
 # each a header row, then per quarter its label, position, planned and
 # completed.
 set ylabel 'Key actions'
-set yrange [0:*]
+set yrange [0:countmin<*]
 set xrange [-0.5:nquarters - 0.5]
 set xtics rotate by -45 left
 # each cycle begins at a dotted rule, its name inside at the top left

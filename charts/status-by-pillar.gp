@@ -3,7 +3,7 @@
 # pillar its label and six counts.
 set style fill solid 0.9 border rgb '#ffffff'
 set xlabel 'Key actions'
-set xrange [0:*]
+set xrange [0:countmin<*]
 # pillar 1 at the top
 set yrange [nseries - 0.5:-0.5]
 set ytics scale 0

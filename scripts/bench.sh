@@ -33,6 +33,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${1:-bin}
+
+# ---- bench/peer, the quarter-end mix's baseline (SPEC 9): its npm packages
+# (npm ci), then tests/peer_same.sh, which checks on its own throwaway
+# cluster that it answers as workplan-api does, before anything is measured
+bench/peer/install.sh
+tests/peer_same.sh "$bin" | grep -v "^ok "
+# ---- end of bench/peer
 scales=${BENCH_SCALES:-1 10 100}
 doc=${BENCH_DOC-docs/benchmarks.md}
 requests=${BENCH_REQUESTS:-50}
@@ -56,6 +63,8 @@ num() {
 		while (length(s) > 3) { t = " " substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
 		print s t }'
 }
+# milliseconds to three significant figures or so: 0.804, 22.1, 359
+msf() { awk -v v="$1" 'BEGIN { printf (v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f"), v }'; }
 # verdict OK: "met" or "**not met**"
 verdict() { if [ "$1" = 1 ]; then echo met; else echo "**not met**"; fi; }
 fig date "$(date -u +%Y-%m-%d)"
@@ -196,8 +205,38 @@ seconds=2 wrk_run -H "Authorization: Bearer $BENCH_TOKEN" "$url$progress_path" >
 action_api=$(wrk_run -s scripts/bench/actions.lua "$url")
 progress_api=$(wrk_run -H "Authorization: Bearer $BENCH_TOKEN" "$url$progress_path")
 rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$api_pid/status")
+size=$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $BENCH_TOKEN" \
+	"$url/v1/actions/${BENCH_IDS% *}")
 kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
 api_pid=
+
+# the tail's yardstick (SPEC 9): nginx serving a static file of the size
+# of an action's answer, on its own port, under the same wrk
+www=$(mktemp -d)
+chmod 755 "$www"
+head -c "$size" /dev/zero | tr '\0' x >"$www/action.json"
+port=$(free_port)
+cat >"$www/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $www/nginx.pid;
+error_log $www/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $www/tmp; proxy_temp_path $www/tmp; fastcgi_temp_path $www/tmp;
+	uwsgi_temp_path $www/tmp; scgi_temp_path $www/tmp;
+	server { listen 127.0.0.1:$port; root $www; }
+}
+EOF
+nginx -e "$www/error.log" -p "$www" -c "$www/nginx.conf" &
+api_pid=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/action.json" && break; sleep 0.1; done
+seconds=2 wrk_run "http://127.0.0.1:$port/action.json" >/dev/null
+nginx_run=$(wrk_run "http://127.0.0.1:$port/action.json")
+kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+api_pid=
+rm -rf "$www"
 action_pg=$(pgbench_best -D lo="${BENCH_IDS% *}" -D hi="${BENCH_IDS#* }" -f scripts/bench/action_get.sql)
 progress_pg=$(pgbench_best -D as_of=2023-Q2 -D prev=2023-Q1 -D cycle=2022-2023 -f "$naive")
 rm -f "$naive"
@@ -213,14 +252,17 @@ for row in "GET /v1/actions/{id}|$action_api|$action_pg" "GET $progress_path|$pr
 		"$(awk -v a="$p99" -v b="$p50" 'BEGIN { print a / b }')" "$err" "$tps" "$clients" \
 		"$(awk -v a="$rps" -v b="$tps" 'BEGIN { print a / b }')"
 done
+read -r n_rps n_p50 n_p99 n_err <<<"$nginx_run"
+printf '%-30s %10s %9s %8s %8.1fx %6s\n' "nginx, a file of $size bytes" "$n_rps" "$n_p50" "$n_p99" \
+	"$(awk -v a="$n_p99" -v b="$n_p50" 'BEGIN { print a / b }')" "$n_err"
 printf 'API peak resident memory: %d KiB (%.1f MiB)\n' "$rss_kb" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
 for row in "action|$action_api|$action_pg" "progress|$progress_api|$progress_pg"; do
 	IFS='|' read -r name api pg <<<"$row"
 	read -r rps p50 p99 err <<<"$api"
 	read -r tps clients <<<"$pg"
 	fig "${name}_rps" "$(num "$rps")"
-	fig "${name}_p50" "$p50"
-	fig "${name}_p99" "$p99"
+	fig "${name}_p50" "$(msf "$p50")"
+	fig "${name}_p99" "$(msf "$p99")"
 	fig "${name}_tail" "$(awk -v a="$p99" -v b="$p50" 'BEGIN { printf "%.1f", a / b }')"
 	fig "${name}_errors" "$err"
 	fig "${name}_pg" "$(num "$tps")"
@@ -231,8 +273,16 @@ fig action_verdict "$(verdict "$(awk -v a="$action_api" -v b="$action_pg" \
 	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 0.5 * y[1]) }')")"
 fig progress_verdict "$(verdict "$(awk -v a="$progress_api" -v b="$progress_pg" \
 	'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= 3 * y[1]) }')")"
-fig tail_verdict "$(verdict "$(awk -v a="$action_api" -v b="$progress_api" 'BEGIN {
-	split(a, x, " "); split(b, y, " "); print (x[3] <= 10 * x[2] && x[4] == 0 && y[3] <= 10 * y[2] && y[4] == 0) }')")"
+fig nginx_rps "$(num "$n_rps")"
+fig nginx_p50 "$(msf "$n_p50")"
+fig nginx_p99 "$(msf "$n_p99")"
+fig nginx_tail "$(awk -v a="$n_p99" -v b="$n_p50" 'BEGIN { printf "%.1f", a / b }')"
+fig nginx_errors "$n_err"
+fig nginx_size "$(num "$size")"
+# each read: p99 within 10x its median or 2.5x nginx's p99, and no errors
+fig tail_verdict "$(verdict "$(awk -v a="$action_api" -v b="$progress_api" -v n="$n_p99" 'BEGIN {
+	split(a, x, " "); split(b, y, " ")
+	print ((x[3] <= 10 * x[2] || x[3] <= 2.5 * n) && x[4] == 0 && (y[3] <= 10 * y[2] || y[3] <= 2.5 * n) && y[4] == 0) }')")"
 fig rss "$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
 fig rss_verdict "$(verdict "$(awk -v k="$rss_kb" 'BEGIN { print (k <= 65536) }')")"
 
@@ -335,7 +385,11 @@ printf "API's cache: %s hits, %s misses (reads and token checks): hit rate %.1f 
 for side in a p; do
 	for v in rps p50 p99 err writes ack stored doubled; do
 		n="${side}_$v"
-		case $v in rps | writes | ack | stored) fig "mix_$n" "$(num "${!n}")" ;; *) fig "mix_$n" "${!n}" ;; esac
+		case $v in
+		rps | writes | ack | stored) fig "mix_$n" "$(num "${!n}")" ;;
+		p50 | p99) fig "mix_$n" "$(msf "${!n}")" ;;
+		*) fig "mix_$n" "${!n}" ;;
+		esac
 	done
 done
 fig mix_ratio "$(awk -v a="$a_rps" -v b="$p_rps" 'BEGIN { printf "%.1f", a / b }')"

@@ -2,7 +2,8 @@
  * is well-formed XML whatever the pillar names; labels are drawn as typed
  * and stay inside the image; lines break between cycles; the burn-up
  * counts within a cycle; a period with nothing to draw gives an image that
- * says so; the .json twin's times are RFC 3339 UTC and its means keep one
+ * says so; a count axis ticks whole numbers only, however small the
+ * counts; the .json twin's times are RFC 3339 UTC and its means keep one
  * decimal. */
 #include "chart.h"
 #include "db.h"
@@ -356,6 +357,78 @@ START_TEST(the_scheduled_report_draws_every_chart)
 }
 END_TEST
 
+/* The numbers a chart draws as text: each <text> whose whole content is
+ * a number (on the status chart and the burn-up, the count axis's tick
+ * labels). Asserts that each is a whole number; returns how many. */
+static int whole_number_labels(const char *svg, const char *what)
+{
+	int n = 0;
+
+	for (const char *t = strstr(svg, "<text>"); t; t = strstr(t + 1, "<text>")) {
+		const char *end = strstr(t, "</text>");
+		char label[64], *rest;
+		double v;
+
+		ck_assert_ptr_nonnull(end);
+		t += strlen("<text>");
+		if (!strncmp(t, "<![CDATA[", 9))
+			t += 9;
+		snprintf(label, sizeof label, "%.*s", (int)(end - t), t);
+		v = strtod(label, &rest);
+		if (rest == label || rest[strspn(rest, " ")])
+			continue;
+		ck_assert_msg(!strchr(label, '.') && v == (double)(long)v, "%s: a count axis labelled '%s'",
+			      what, label);
+		n++;
+	}
+	return n;
+}
+
+START_TEST(count_axes_have_whole_number_ticks_when_counts_are_small)
+{
+	/* the Network's own work plan: one to three key actions a pillar */
+	static const char *const small[] = {
+		"/v1/charts/status-by-pillar.%s?as_of=2021-Q4",
+		"/v1/charts/pillar-burnup.%s?pillar=6&from=2021-Q1&to=2021-Q4",
+	};
+	struct server s2;
+	char db2[64], *lead2, path[200], file[600];
+	pid_t w2;
+
+	t_db_create(db2, sizeof db2, true);
+	lead2 = t_member_token(db2, "lead@who.int", "lead", "WHO");
+	t_server_start(&s2, db2);
+	w2 = t_worker_start(db2, NULL);
+	for (size_t i = 0; i < 2; i++) {
+		struct resp *r;
+		json_t *row;
+		size_t k;
+
+		snprintf(path, sizeof path, small[i], "json");
+		r = t_get(&s2, path, lead2);
+		ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+		json_array_foreach(json_object_get(json_object_get(r->json, "data"), i ? "points" : "pillars"), k, row)
+			ck_assert_int_le(json_integer_value(json_object_get(row, "actions")), 3);
+		t_resp_free(r);
+		/* the PNG, kept in the test log folder to look at */
+		snprintf(path, sizeof path, small[i], "png");
+		r = t_get(&s2, path, lead2);
+		ck_assert_msg(r->status == 200 && r->len > 8 && !memcmp(r->body, "\x89PNG", 4), "%s", path);
+		save(r, i ? "small-burnup.png" : "small-status.png", file, sizeof file);
+		t_resp_free(r);
+		snprintf(path, sizeof path, small[i], "svg");
+		r = t_get(&s2, path, lead2);
+		assert_well_formed(r, path);
+		/* 0 and at least one more: the axis is drawn */
+		ck_assert_int_ge(whole_number_labels(r->body, path), 2);
+		t_resp_free(r);
+	}
+	t_worker_stop(w2, SIGTERM);
+	t_server_stop(&s2);
+	free(lead2);
+}
+END_TEST
+
 START_TEST(json_twins_have_rfc3339_utc_times)
 {
 	regex_t re;
@@ -436,6 +509,7 @@ int main(void)
 	tcase_add_test(tc, burnup_counts_completed_actions_within_a_cycle);
 	tcase_add_test(tc, an_empty_period_draws_an_image_that_says_so);
 	tcase_add_test(tc, the_scheduled_report_draws_every_chart);
+	tcase_add_test(tc, count_axes_have_whole_number_ticks_when_counts_are_small);
 	tcase_add_test(tc, json_twins_have_rfc3339_utc_times);
 	tcase_add_test(tc, json_twin_means_keep_one_decimal);
 	suite_add_tcase(s, tc);

@@ -92,6 +92,23 @@ for (const t of ['api', 'peer']) {
 		console.log(`FAIL ${t} replay: ${err.message}`);
 	}
 }
+// one key sent four times at once: one update stored, the same answer to all
+// (after a burst of reads, so that both have their connections open and
+// the four overlap in the database)
+for (const t of ['api', 'peer']) {
+	checks++;
+	await Promise.all(Array.from({ length: 32 }, () => send(targets[t], { path: `/v1/actions/${led}`, headers: lead })));
+	const req = post(led, key(`${t}-at-once`), { ...update, percent_complete: 45 });
+	const all = await Promise.all([1, 2, 3, 4].map(() => send(targets[t], req)));
+	try {
+		assert.deepEqual(all.map((r) => r.status), [201, 201, 201, 201]);
+		assert.equal(new Set(all.map((r) => r.location)).size, 1, 'one Location');
+		console.log(`ok   ${t} answers one key sent four times at once alike: ${all[0].location}`);
+	} catch (err) {
+		failures++;
+		console.log(`FAIL ${t} one key at once: ${err.message} ${JSON.stringify(all.map((r) => [r.status, r.location]))}`);
+	}
+}
 await same('the same key for another body', (t) => post(led, key(t), { ...update, percent_complete: 41 }), { expect: 409 });
 await same("a lead posts on another entity's action", (t) => post(other, key(`${t}-other`)), { expect: 403 });
 await same('a viewer posts', post(led, viewer), { expect: 403 });

@@ -2,12 +2,13 @@
 # tests/peer_same.sh [BIN]: the quarter-end benchmark's peer (bench/peer) is
 # the same service as workplan-api on its three routes. Both run on one
 # seeded database (a throwaway cluster in var/peer-pg) and get the same
-# requests (tests/peer_same.mjs): reading an action, progress for two
-# quarters, a lead's update posted with an Idempotency-Key and again, the
-# same key with another body, a lead posting on another entity's action,
-# a viewer posting, bad tokens, bad bodies. Their status codes and the
-# JSON that matters must agree. make bench runs it before measuring; it is
-# not part of make test.
+# requests (tests/peer_same.mjs): reading an action, progress for several
+# quarters, a lead's update posted with an Idempotency-Key and again, one
+# key sent four times at once, the same key with another body, a lead
+# posting on another entity's action, a viewer posting, bad tokens, bad
+# bodies. Their status codes and the JSON that matters must agree, and
+# each stores every update once. make bench runs it before measuring; it
+# is not part of make test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +19,12 @@ export PGOPTIONS='-c client_min_messages=warning'
 conninfo=$(scripts/pg.sh start "$pgdir" --fresh)
 api_pid= peer_pid=
 cleanup() {
-	[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
-	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
+	local rc=$? pid
+	for pid in $api_pid $peer_pid; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	done
 	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
+	exit "$rc"
 }
 trap cleanup EXIT
 
@@ -81,10 +85,10 @@ wait_up "$PEER_SAME_PEER/v1/progress"
 
 before=$(sql "SELECT count(*) FROM status_update WHERE action_id = $PEER_SAME_LED")
 node tests/peer_same.mjs
-# each posted one update, once: the replays stored nothing
+# each stored two updates, each once: the replays stored nothing
 after=$(sql "SELECT count(*) FROM status_update WHERE action_id = $PEER_SAME_LED")
-if [ "$after" != $((before + 2)) ]; then
-	echo "peer_same: FAIL: $((after - before)) updates stored on action $PEER_SAME_LED, 2 expected" >&2
+if [ "$after" != $((before + 4)) ]; then
+	echo "peer_same: FAIL: $((after - before)) updates stored on action $PEER_SAME_LED, 4 expected" >&2
 	exit 1
 fi
 echo "peer_same: workplan-api and bench/peer answered alike"

@@ -250,6 +250,7 @@ app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, 
 // Who is calling, on every request, from the database (api/auth.c's
 // statement); then the route's least role.
 app.addHook('onRequest', async (request, reply) => {
+	if (request.is404) return; // no such route: 404 whoever asks, as workplan-api answers
 	const h = request.headers.authorization;
 	if (!h)
 		return sendProblem(reply, 'unauthorized',
