@@ -33,7 +33,8 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 if [ "$(id -u)" -eq 0 ]; then
 	id postgres >/dev/null 2>&1 || die "user 'postgres' missing (install the postgresql package)"
-	as_pg() { runuser -u postgres -- "$@"; }
+	# from /: PostgreSQL's programs complain of a folder postgres cannot enter
+	as_pg() { (cd / && runuser -u postgres -- "$@"); }
 	owner=postgres
 else
 	as_pg() { "$@"; }

@@ -32,14 +32,22 @@ net=10.213.0
 hosts="pg a1 a2 w1 w2 lb"
 declare -A addr=([pg]=$net.10 [a1]=$net.11 [a2]=$net.12 [w1]=$net.21 [w2]=$net.22 [lb]=$net.30)
 dir=$root/var/$id
+# PostgreSQL runs as 'postgres', which must reach its folder: a checkout in a
+# private home (root's /root is 700) keeps it in /var/lib/workplan-pg instead
+pgdir=$dir/pg
+mkdir -p "$root/var"
+if ! runuser -u postgres -- test -x "$root/var"; then
+	pgdir=/var/lib/workplan-pg/$id
+	mkdir -p /var/lib/workplan-pg && chmod 755 /var/lib/workplan-pg
+fi
 pids=()
 fail() { echo "test-cluster: FAIL: $*" >&2; exit 1; }
 say() { echo "test-cluster: $*"; }
 
 cleanup() {
 	set +e
-	if [ -f "$dir/pg/data/postmaster.pid" ]; then
-		ip netns exec "${id}pg" runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1
+	if [ -f "$pgdir/data/postmaster.pid" ]; then
+		ip netns exec "${id}pg" runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1
 	fi
 	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
 	# and whatever else still runs in the namespaces this run made
@@ -48,9 +56,9 @@ cleanup() {
 	done
 	for h in $hosts hub; do ip netns del "$id$h" 2>/dev/null; done
 	if [ -n "${KEEP_LOGS:-}" ]; then
-		echo "test-cluster: logs in $dir/log and $dir/pg/postgresql.log"
+		echo "test-cluster: logs in $dir/log and $pgdir/postgresql.log"
 	else
-		rm -rf "$dir"
+		rm -rf "$dir" "$pgdir"
 	fi
 }
 trap cleanup EXIT
@@ -73,24 +81,25 @@ done
 
 
 # --- PostgreSQL on 10.213.0.10, password authentication over the bridge ---
-mkdir -p "$dir/pg" "$dir/log"
+mkdir -p "$pgdir" "$dir/log"
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-echo "$password" >"$dir/pg/pw"
-chown -R postgres "$dir/pg"
-runuser -u postgres -- "$pgbin/initdb" -D "$dir/pg/data" -U postgres --auth-local=peer \
-	--auth-host=scram-sha-256 --pwfile="$dir/pg/pw" >"$dir/log/initdb.log"
-mkdir -p "$dir/pg/run" && chown postgres "$dir/pg/run"
-cat >>"$dir/pg/data/postgresql.conf" <<EOF
+echo "$password" >"$pgdir/pw"
+chown -R postgres "$pgdir"
+# (from /: PostgreSQL's programs complain of a folder postgres cannot enter)
+(cd / && runuser -u postgres -- "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth-local=peer \
+	--auth-host=scram-sha-256 --pwfile="$pgdir/pw" >"$dir/log/initdb.log")
+mkdir -p "$pgdir/run" && chown postgres "$pgdir/run"
+cat >>"$pgdir/data/postgresql.conf" <<EOF
 listen_addresses = '${addr[pg]}'
 port = 5432
-unix_socket_directories = '$dir/pg/run'
+unix_socket_directories = '$pgdir/run'
 max_connections = 200
 EOF
-echo "host all all $net.0/24 scram-sha-256" >>"$dir/pg/data/pg_hba.conf"
-pg_ctl() { at pg runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgresql.log" -w "$@" >/dev/null; }
+echo "host all all $net.0/24 scram-sha-256" >>"$pgdir/data/pg_hba.conf"
+pg_ctl() { (cd / && at pg runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgresql.log" -w "$@" >/dev/null); }
 pg_ctl start
 url="host=${addr[pg]} port=5432 user=postgres password=$password dbname=workplan connect_timeout=2"
-at pg runuser -u postgres -- psql -h "$dir/pg/run" -qc "CREATE DATABASE workplan" postgres
+(cd / && at pg runuser -u postgres -- psql -h "$pgdir/run" -qc "CREATE DATABASE workplan" postgres)
 sql() { at pg psql "$url" -Atqc "$1"; }
 at pg env DATABASE_URL="$url" "$bin/workplan-admin" migrate >/dev/null
 at pg env DATABASE_URL="$url" "$bin/workplan-admin" seed >/dev/null
