@@ -54,7 +54,7 @@ api_pid=
 figs=$(mktemp)
 cleanup() {
 	[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
-	kill ${w1:-} ${w2:-} 2>/dev/null
+	kill ${w1:-} ${w2:-} 2>/dev/null || true
 	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
 	rm -f "$figs"
 }
