@@ -288,11 +288,11 @@ static int reply_not_modified(struct request *rq, const char *etag, const char *
 	return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
 }
 
-/* What the cache keeps of an answer: the response itself, which
- * libmicrohttpd reference-counts and may send on many connections. */
 /* the longest ETag a kept answer holds: a quoted SHA-256 in hex (charts) */
 #define CACHED_ETAG_MAX 72
 
+/* What the cache keeps of an answer: the response itself, which
+ * libmicrohttpd reference-counts and may send on many connections. */
 struct cached {
 	struct MHD_Response *resp;
 	char etag[CACHED_ETAG_MAX];
