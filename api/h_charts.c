@@ -33,11 +33,6 @@ DB_STMT(stmt_artifact_get,
 	"    AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 hour')"
 	") SELECT encode(sha256, 'hex'), media_type, bytes FROM a");
 DB_STMT(stmt_job_error, "SELECT last_error FROM job WHERE id = $1::bigint");
-/* what a chart over quarters $1 to $2 shows, as cache tags: the progress
- * of every cycle in the range (as /v1/progress/trend names it) */
-DB_STMT(stmt_chart_tags,
-	"SELECT 'C' || coalesce(string_agg(' C' || label, '' ORDER BY label), '') FROM cycle"
-	" WHERE start_year <= $2::int / 4 AND end_year >= $1::int / 4");
 /* one member's chart requests queue one at a time (6368617: this lock's class) */
 DB_STMT(stmt_chart_member_lock, "SELECT pg_advisory_xact_lock(6368617, hashint8($1::bigint))");
 DB_STMT(stmt_chart_queue_state,
@@ -52,22 +47,6 @@ struct chart_req {
 	json_t *params; /* canonical: what was asked, defaults filled in */
 	char *data;     /* JSON text */
 };
-
-static enum db_rc chart_range_tags(struct request *rq, int from, int to)
-{
-	char f[16], t[16];
-	enum db_rc rc;
-	PGresult *r;
-
-	snprintf(f, sizeof f, "%d", from);
-	snprintf(t, sizeof t, "%d", to);
-	rc = db_query(request_db(rq), &stmt_chart_tags, 2, (const char *const[]){ f, t }, &r);
-	if (rc != DB_OK)
-		return rc;
-	request_cache_tag(rq, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return DB_OK;
-}
 
 /* Parses the query for this kind and fetches the data. Returns -1 to go
  * on, else the reply already queued. */
@@ -100,8 +79,6 @@ static int chart_data(struct request *rq, struct chart_req *c)
 		if (!progress_scope(rq, &as_of, "as_of", cycle_param, cycle, errors, &rc, NULL))
 			goto invalid;
 		period_format(as_of, per);
-		/* what it shows: the cycle's progress as of that quarter */
-		request_cache_tag(rq, "C Q%s Q%s-%d", cycle, cycle, as_of);
 		c->params = json_pack("{s:s, s:s}", "as_of", per, "cycle", cycle);
 		rc = chart_fetch(request_db(rq), c->kind, as_of, 0, cycle, 0, &c->data);
 	} else {
@@ -120,9 +97,6 @@ static int chart_data(struct request *rq, struct chart_req *c)
 			js_error(errors, "from", "must not be after to");
 			goto invalid;
 		}
-		rc = chart_range_tags(rq, from, to);
-		if (rc != DB_OK)
-			goto invalid;
 		c->params = json_object();
 		period_format(from, per);
 		json_object_set_new(c->params, "from", json_string(per));

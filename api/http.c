@@ -288,7 +288,8 @@ static int reply_not_modified(struct request *rq, const char *etag, const char *
 	return queue(rq, MHD_HTTP_NOT_MODIFIED, resp);
 }
 
-/* the longest ETag a kept answer holds: a quoted SHA-256 in hex (charts) */
+/* the longest ETag a kept answer holds (a handler's own may be a quoted
+ * SHA-256 in hex); an answer with a longer one is not kept */
 #define CACHED_ETAG_MAX 72
 
 /* What the cache keeps of an answer: the response itself, which
@@ -883,9 +884,7 @@ static int http_dispatch(struct request *rq)
 				     route->flags & ROUTE_UPLOAD ? "the file is larger than 4 MiB"
 								 : "the body is larger than 64 KiB",
 				     NULL);
-	/* a suspended read that runs again (a chart drawn meanwhile) keeps the
-	 * cache version and tags of its first run, when it read the data */
-	if ((route->flags & ROUTE_CACHE) && !rq->handler_state) {
+	if (route->flags & ROUTE_CACHE) {
 		int ret = reply_cached(rq);
 
 		if (ret >= 0)

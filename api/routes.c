@@ -39,7 +39,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/progress", ROUTE_CACHE, ROLE_VIEWER, h_progress },
 	{ "GET", "/v1/progress/trend", ROUTE_CACHE, ROLE_VIEWER, h_progress_trend },
 	{ "GET", "/v1/reporting", ROUTE_CACHE, ROLE_VIEWER, h_reporting },
-	{ "GET", "/v1/charts/{file}", ROUTE_CACHE, ROLE_VIEWER, h_chart },
+	{ "GET", "/v1/charts/{file}", 0, ROLE_VIEWER, h_chart },
 	{ "GET", "/v1/reports", 0, ROLE_VIEWER, h_reports_list },
 	{ "POST", "/v1/reports", ROUTE_BODY, ROLE_COCHAIR, h_report_create },
 	{ "GET", "/v1/reports/{id}", 0, ROLE_VIEWER, h_report_get },
