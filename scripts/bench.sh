@@ -192,8 +192,11 @@ wrk_parse() {
 		function ms(v) { return v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000 }
 		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
 		/^Requests\/sec:/ { rps = $2 }
-		/Non-2xx|Socket errors/ { gsub(/[^0-9 ]/, " "); n = split($0, f, " "); for (i = 1; i <= n; i++) err += f[i] }
-		END { printf "%.0f %.3f %.3f %d", rps, p50, p99, err }'
+		/Non-2xx|Socket errors/ { what = what $0; gsub(/[^0-9 ]/, " ")
+			n = split($0, f, " "); for (i = 1; i <= n; i++) err += f[i] }
+		END { printf "%.0f %.3f %.3f %d", rps, p50, p99, err
+			# which errors: on stderr, beside the tables
+			if (err) { gsub(/  +/, " ", what); print "bench: wrk errors:" what > "/dev/stderr" } }'
 }
 
 port=$(free_port)
